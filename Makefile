@@ -1,0 +1,52 @@
+# Two commands matter on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+# torch from the local CPU wheel; a bare `torch` requirement would pull a multi-GB CUDA build.
+TORCH  := torch==2.13.0
+
+.PHONY: run test lint venv sdk dev bundle clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.sdk: pyproject.toml | $(PY)
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.dev: pyproject.toml | $(PY)
+	$(PIP) install -q $(TORCH)
+	$(PIP) install -q -e '.[dev]' $(TORCH)
+	touch $@ $(VENV)/.sdk
+
+sdk: $(VENV)/.sdk
+dev: $(VENV)/.dev
+
+## run: set up the plain SDK and classify example sentences with the shipped default bundle
+run: $(VENV)/.sdk
+	$(VENV)/bin/emolite info
+	$(VENV)/bin/emolite predict \
+	  "I can't believe I won the lottery!" \
+	  "My dog died this morning and the house feels empty." \
+	  "Thanks so much, you really saved my day." \
+	  "Why would anyone do that? I don't get it." \
+	  "Ugh, the train is late again."
+	$(VENV)/bin/emolite predict --labels ekman "I am furious with you" "What a lovely day"
+
+## test: install everything the tests need and run the whole suite
+test: $(VENV)/.dev
+	$(PY) -m ruff check sdk distill export benchmarks tests
+	$(PY) -m pytest -q
+
+lint: $(VENV)/.dev
+	$(PY) -m ruff check sdk distill export benchmarks tests
+	$(PY) -m ruff format --check sdk distill export benchmarks tests
+
+## bundle: rebuild the shipped default bundle from the base encoder (until the distilled one ships)
+bundle: $(VENV)/.dev
+	$(VENV)/bin/emolite export base --out sdk/bundles/default
+
+clean:
+	rm -rf $(VENV) build *.egg-info

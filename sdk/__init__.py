@@ -1,0 +1,71 @@
+"""emolite: on-device zero-shot text emotion recognition.
+
+    import emolite
+    clf = emolite.load()
+    clf.predict("I can't believe I won!").predicted
+"""
+
+from __future__ import annotations
+
+import os
+
+from .backends import create_backend
+from .bundle import DEFAULT_BUNDLE, Bundle, LabelSet, read_manifest
+from .classifier import Classifier, Prediction
+from .errors import (
+    BackendUnavailableError,
+    BundleError,
+    BundleIntegrityError,
+    BundleNotFoundError,
+    EmoliteError,
+    InvalidInputError,
+    RuntimeVerificationError,
+    UnknownLabelSetError,
+    UnsupportedBundleVersionError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "load",
+    "label_sets",
+    "Classifier",
+    "Prediction",
+    "Bundle",
+    "LabelSet",
+    "EmoliteError",
+    "InvalidInputError",
+    "UnknownLabelSetError",
+    "BundleError",
+    "BundleNotFoundError",
+    "BundleIntegrityError",
+    "UnsupportedBundleVersionError",
+    "BackendUnavailableError",
+    "RuntimeVerificationError",
+    "__version__",
+]
+
+
+def load(
+    path: str | os.PathLike | None = None,
+    backend: str = "auto",
+    threads: int | None = None,
+    batch_size: int = 32,
+) -> Classifier:
+    """Open and verify a bundle (the shipped default when `path` is None) and return its classifier.
+
+    Args:
+        path: bundle directory or archive (.zip, .tar.gz).
+        backend: "onnx", "tflite" (needs ai-edge-litert) or "auto".
+        threads: intra-op threads for the runtime; None lets the runtime choose.
+        batch_size: texts per inference call; batches are length-sorted and padded per chunk.
+    """
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise InvalidInputError(f"batch_size must be a positive int, got {batch_size!r}")
+    bundle = Bundle.open(path)
+    return Classifier(bundle, create_backend(bundle, backend, threads), batch_size=batch_size)
+
+
+def label_sets(path: str | os.PathLike | None = None) -> list[str]:
+    """Names of the label sets a bundle carries (the default bundle when `path` is None)."""
+    return list(read_manifest(Bundle.open(path, verify=False).root)["label_sets"])

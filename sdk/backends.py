@@ -1,0 +1,82 @@
+"""Runtimes that turn token ids into sentence embeddings. Each one is proved on golden vectors at load."""
+
+from __future__ import annotations
+
+import os
+from typing import Protocol
+
+import numpy as np
+
+from .bundle import Bundle
+from .errors import BackendUnavailableError, InvalidInputError
+
+
+class Backend(Protocol):
+    name: str
+
+    def run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        """(n, L) int64 ids and mask -> (n, dim) float32 L2-normalised embeddings."""
+        ...
+
+
+class OnnxBackend:
+    name = "onnx"
+
+    def __init__(self, bundle: Bundle, threads: int | None = None):
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:  # pragma: no cover - a base dependency
+            raise BackendUnavailableError("onnxruntime is not installed: pip install onnxruntime") from exc
+        fmt = bundle.manifest["formats"].get("onnx")
+        if fmt is None:
+            raise BackendUnavailableError(f"bundle {bundle.root} has no ONNX model (formats: {list(bundle.manifest['formats'])})")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or 0  # 0 = onnxruntime's choice (physical cores)
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(
+            str(bundle.file(fmt["file"])), options, providers=["CPUExecutionProvider"]
+        )
+        self.output_name = fmt.get("output", "sentence_embedding")
+
+    def run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        feeds = {"input_ids": input_ids, "attention_mask": attention_mask}
+        return self.session.run([self.output_name], feeds)[0]
+
+
+def _tflite_backend(bundle: Bundle, threads: int | None) -> Backend:
+    from .backend_tflite import TFLiteBackend  # optional runtime, imported only when asked for
+
+    return TFLiteBackend(bundle, threads)
+
+
+BACKENDS = {
+    "onnx": OnnxBackend,
+    "tflite": _tflite_backend,
+}
+
+
+def available_formats(bundle: Bundle) -> list[str]:
+    return [name for name in BACKENDS if name in bundle.manifest["formats"]]
+
+
+def create_backend(bundle: Bundle, name: str = "auto", threads: int | None = None) -> Backend:
+    """Create the named backend; "auto" takes the first that loads, preferring the bundle's `preferred_backend`."""
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise InvalidInputError(f"threads must be a positive int or None, got {threads!r}")
+    if name != "auto":
+        if name not in BACKENDS:
+            raise InvalidInputError(f"unknown backend '{name}'; choose one of: auto, {', '.join(BACKENDS)}")
+        return BACKENDS[name](bundle, threads)
+    preferred = os.environ.get("EMOLITE_BACKEND") or bundle.manifest.get("preferred_backend", "onnx")
+    order = [preferred] + [b for b in available_formats(bundle) if b != preferred]
+    errors = []
+    for candidate in order:
+        if candidate not in BACKENDS or candidate not in bundle.manifest["formats"]:
+            continue
+        try:
+            return BACKENDS[candidate](bundle, threads)
+        except BackendUnavailableError as exc:
+            errors.append(f"{candidate}: {exc}")
+    raise BackendUnavailableError("no usable backend for this bundle: " + "; ".join(errors))
