@@ -50,7 +50,7 @@ def load(
     path: str | os.PathLike | None = None,
     backend: str = "auto",
     threads: int | None = None,
-    batch_size: int = 32,
+    batch_size: int | None = None,
 ) -> Classifier:
     """Open and verify a bundle (the shipped default when `path` is None) and return its classifier.
 
@@ -58,9 +58,11 @@ def load(
         path: bundle directory or archive (.zip, .tar.gz).
         backend: "onnx", "tflite" (needs ai-edge-litert) or "auto".
         threads: intra-op threads for the runtime; None lets the runtime choose.
-        batch_size: texts per inference call; batches are length-sorted and padded per chunk.
+        batch_size: texts per inference call, in length-sorted chunks padded per chunk. None: 32 when the
+            backend's output is batch-invariant, else 1 (dynamic int8 ONNX: a text's activations are
+            quantised with its batch-mates', so batching would make its scores depend on them).
     """
-    if not isinstance(batch_size, int) or batch_size < 1:
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
         raise InvalidInputError(f"batch_size must be a positive int, got {batch_size!r}")
     bundle = Bundle.open(path)
     return Classifier(bundle, create_backend(bundle, backend, threads), batch_size=batch_size)

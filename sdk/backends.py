@@ -13,6 +13,9 @@ from .errors import BackendUnavailableError, InvalidInputError
 
 class Backend(Protocol):
     name: str
+    # False when a row's output depends on its batch-mates (dynamic per-tensor activation quantisation):
+    # the classifier then runs one text per call so that a text's scores never depend on the batch.
+    batch_invariant: bool
 
     def run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         """(n, L) int64 ids and mask -> (n, dim) float32 L2-normalised embeddings."""
@@ -39,6 +42,7 @@ class OnnxBackend:
             str(bundle.file(fmt["file"])), options, providers=["CPUExecutionProvider"]
         )
         self.output_name = fmt.get("output", "sentence_embedding")
+        self.batch_invariant = bool(fmt.get("batch_invariant", False))
 
     def run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         feeds = {"input_ids": input_ids, "attention_mask": attention_mask}

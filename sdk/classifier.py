@@ -57,9 +57,11 @@ class Classifier:
         ['excitement', 'joy']
     """
 
-    def __init__(self, bundle: Bundle, backend: Backend, batch_size: int = 32):
+    def __init__(self, bundle: Bundle, backend: Backend, batch_size: int | None = None):
         self.bundle = bundle
         self.backend = backend
+        if batch_size is None:
+            batch_size = 32 if getattr(backend, "batch_invariant", False) else 1
         self.batch_size = batch_size
         tok = bundle.manifest["tokenizer"]
         self.encoder = TextEncoder(bundle.file(tok["file"]), bundle.max_seq_length, tok.get("pad_id", 0))
@@ -83,12 +85,12 @@ class Classifier:
         vectors, _ = self._embed(items)
         return vectors[0] if single else vectors
 
-    def _embed(self, items: list[str]) -> tuple[np.ndarray, list[bool]]:
+    def _embed(self, items: list[str], batch_size: int | None = None) -> tuple[np.ndarray, list[bool]]:
         out = np.empty((len(items), self.bundle.dim), dtype=np.float32)
         if not items:
             return out, []
         ids, truncated = self.encoder.encode(items)
-        for chunk in self.encoder.chunks(ids, self.batch_size):
+        for chunk in self.encoder.chunks(ids, batch_size or self.batch_size):
             out[chunk.index] = self.backend.run(chunk.input_ids, chunk.attention_mask)
         return out, truncated
 
@@ -100,7 +102,7 @@ class Classifier:
             raise RuntimeVerificationError(
                 f"bundle has no golden vectors for the {self.backend.name} backend; re-export the bundle"
             )
-        got, _ = self._embed(list(golden["texts"]))
+        got, _ = self._embed(list(golden["texts"]), batch_size=1)  # golden vectors are recorded one per run
         cosine = np.sum(got * np.asarray(expected, dtype=np.float32), axis=1)
         worst = float(cosine.min())
         if not worst >= float(golden.get("min_cosine", 0.99)):  # `not >=` also catches NaN
