@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from .backends import create_backend
-from .bundle import DEFAULT_BUNDLE, Bundle, LabelSet, read_manifest
+from .bundle import Bundle, LabelSet
 from .classifier import Classifier, Prediction
 from .errors import (
     BackendUnavailableError,
@@ -70,4 +70,4 @@ def load(
 
 def label_sets(path: str | os.PathLike | None = None) -> list[str]:
     """Names of the label sets a bundle carries (the default bundle when `path` is None)."""
-    return list(read_manifest(Bundle.open(path, verify=False).root)["label_sets"])
+    return Bundle.open(path, verify=False).label_set_names()
