@@ -52,11 +52,7 @@ DEFINITIONS: dict[str, str] = {
 }
 
 # Ekman and sentiment groupings of the GoEmotions labels, as published with the GoEmotions data.
-GOEMOTIONS = (
-    "admiration amusement anger annoyance approval caring confusion curiosity desire disappointment disapproval "
-    "disgust embarrassment excitement fear gratitude grief joy love nervousness optimism pride realization "
-    "relief remorse sadness surprise neutral"
-).split()
+GOEMOTIONS = ["admiration", "amusement", "anger", "annoyance", "approval", "caring", "confusion", "curiosity", "desire", "disappointment", "disapproval", "disgust", "embarrassment", "excitement", "fear", "gratitude", "grief", "joy", "love", "nervousness", "optimism", "pride", "realization", "relief", "remorse", "sadness", "surprise", "neutral"]
 
 
 @dataclass(frozen=True)
