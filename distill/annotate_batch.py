@@ -1,0 +1,284 @@
+"""Large annotation jobs through the provider's Batch API: upload a JSONL file, create a batch, poll, merge.
+
+A batch is recorded in the store (`batches`, `batch_items`) right after it is created, so a killed run
+picks it up again instead of paying for it twice; `batch_id` attaches to a batch made elsewhere (its texts
+are read back from its input file). Merging is idempotent: a text already merged from a batch is skipped.
+Lines that failed for a transient reason (429, 5xx, an expired batch) go into the next round, up to
+`max_retries` rounds; then they are stored as failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+from .annotate import (
+    AnnotateOptions,
+    AnnotationError,
+    Budget,
+    PermanentError,
+    RunSummary,
+    Teacher,
+    TransientError,
+    classify,
+    make_client,
+    plan,
+    prompt_for,
+)
+from .annotate_answers import read_completion
+from .inputs import TextItem, collect
+from .store import AnnotationStore, Record
+
+logger = logging.getLogger(__name__)
+
+TERMINAL = ("completed", "failed", "expired", "cancelled")
+ENDPOINT = "/v1/chat/completions"
+
+
+class BatchRunner:
+    """Submits, polls and merges batches for one teacher and prompt version."""
+
+    def __init__(self, teacher: Teacher, store: AnnotationStore, summary: RunSummary, budget: Budget, *,
+                 poll_interval: float, batch_size: int):
+        self.teacher, self.store, self.summary, self.budget = teacher, store, summary, budget
+        self.client, self.opts = teacher.client, teacher.opts
+        self.poll_interval, self.batch_size = poll_interval, batch_size
+
+    # -------------------------------------------------------- API calls with retries
+
+    async def call(self, what: str, fn, *args, **kwargs) -> Any:
+        """One Batch/Files API call, retried like a chat request; returns the raw HTTP response."""
+        retries = 0
+        while True:
+            try:
+                raw = await fn(*args, **kwargs, timeout=self.opts.timeout)
+                return raw.http_response
+            except Exception as exc:  # classified: transient ones are retried, the rest end the run
+                err = classify(exc, self.teacher.redact)
+            if not isinstance(err, TransientError) or retries >= self.opts.max_retries:
+                raise AnnotationError(f"{what} failed: {err}") from None
+            retries += 1
+            self.summary.faults[f"batch_{err.kind}"] += 1
+            await asyncio.sleep(self.teacher.policy.delay(retries, err.retry_after))
+
+    async def call_json(self, what: str, fn, *args, **kwargs) -> dict[str, Any]:
+        retries = 0
+        while True:
+            response = await self.call(what, fn, *args, **kwargs)
+            try:
+                data = json.loads(response.text)
+                if isinstance(data, dict):
+                    return data
+            except ValueError:
+                pass
+            if retries >= self.opts.max_retries:
+                raise AnnotationError(f"{what} failed: the server's answer is not a JSON object")
+            retries += 1
+            self.summary.faults["batch_malformed"] += 1
+            await asyncio.sleep(self.teacher.policy.delay(retries))
+
+    # -------------------------------------------------------- submit
+
+    async def submit(self, todo: list[TextItem]) -> list[str]:
+        """Create batches for as many texts as the budget allows; returns their ids."""
+        ids = []
+        for start in range(0, len(todo), self.batch_size):
+            chunk = [t for t in todo[start:start + self.batch_size] if self.budget.acquire(self.teacher.estimate(t))]
+            if not chunk:
+                break
+            ids.append(await self._submit_one(chunk))
+            if self.budget.exhausted:
+                break
+        return ids
+
+    async def _submit_one(self, chunk: list[TextItem]) -> str:
+        lines = [json.dumps({"custom_id": t.id, "method": "POST", "url": ENDPOINT, "body": self.teacher.body(t)},
+                            ensure_ascii=False) for t in chunk]
+        payload = ("\n".join(lines) + "\n").encode("utf-8")
+        files = self.client.files.with_raw_response
+        uploaded = await self.call_json("upload", files.create, file=("emolite-batch.jsonl", payload), purpose="batch")
+        batches = self.client.batches.with_raw_response
+        created = await self.call_json(
+            "batch create", batches.create, input_file_id=uploaded["id"], endpoint=ENDPOINT,
+            completion_window="24h", metadata={"emolite_prompt_version": self.teacher.spec.version[:512]},
+        )
+        spec = self.teacher.spec
+        self.store.add_batch(created["id"], teacher=self.opts.model, prompt_version=spec.version, mode=spec.mode,
+                             label_set=spec.label_set, input_file_id=uploaded["id"],
+                             status=created.get("status", "validating"), items=[(t.id, t.text, t.meta) for t in chunk])
+        self.summary.requests += len(chunk)
+        logger.info("submitted batch %s with %d requests", created["id"], len(chunk))
+        return created["id"]
+
+    async def adopt(self, batch_id: str) -> None:
+        """Record a batch created elsewhere, reading its texts back from its input file."""
+        if any(b["batch_id"] == batch_id for b in self.store.batches()):
+            return
+        info = await self.call_json("batch retrieve", self.client.batches.with_raw_response.retrieve, batch_id)
+        content = await self.call("input download", self.client.files.with_raw_response.content,
+                                  info["input_file_id"])
+        items = []
+        for line in content.text.splitlines():
+            if line.strip():
+                req = json.loads(line)
+                text = next(m["content"] for m in req["body"]["messages"] if m["role"] == "user")
+                items.append((req["custom_id"], text, {}))
+        spec = self.teacher.spec
+        self.store.add_batch(batch_id, teacher=self.opts.model, prompt_version=spec.version, mode=spec.mode,
+                             label_set=spec.label_set, input_file_id=info["input_file_id"],
+                             status=info.get("status", "unknown"), items=items)
+
+    # -------------------------------------------------------- poll and merge
+
+    async def wait(self, batch_id: str, wait: bool) -> dict[str, Any] | None:
+        """Poll a batch until it ends (None if `wait` is off and it has not ended yet)."""
+        retrieve = self.client.batches.with_raw_response.retrieve
+        while True:
+            info = await self.call_json("batch retrieve", retrieve, batch_id)
+            status = info.get("status", "unknown")
+            self.store.update_batch(batch_id, status=status)
+            if status in TERMINAL:
+                return info
+            if not wait:
+                logger.info("batch %s is %s; run again to merge it", batch_id, status)
+                return None
+            logger.info("batch %s: %s %s", batch_id, status, info.get("request_counts") or "")
+            await asyncio.sleep(self.poll_interval)
+
+    async def merge(self, info: dict[str, Any]) -> list[TextItem]:
+        """Store a finished batch's answers; returns the texts to try again (transient line failures)."""
+        batch_id = info["id"]
+        items = {i: TextItem(i, text, meta) for i, text, meta in self.store.batch_items(batch_id)}
+        source = f"batch:{batch_id}"
+        merged = {r.id for r in self.store.records(status="all", teacher=self.opts.model,
+                                                   prompt_version=self.teacher.spec.version) if r.source == source}
+        lines = []
+        for key in ("output_file_id", "error_file_id"):
+            if info.get(key):
+                content = await self.call("result download", self.client.files.with_raw_response.content, info[key])
+                lines.extend(line for line in content.text.splitlines() if line.strip())
+        records, seen = [], set(merged)
+        for line in lines:
+            rec = self._line_record(line, items, source, seen)
+            if rec is not None:
+                records.append(rec)
+        self.store.save_many(records)
+        for rec in records:
+            self._count(rec)
+        self.store.update_batch(batch_id, status=info.get("status", "unknown"), merged=True)
+        retry = [item for i, item in items.items() if i not in seen]
+        logger.info("merged batch %s: %d answers, %d to resubmit", batch_id, len(records), len(retry))
+        return retry
+
+    def _line_record(self, line: str, items: dict[str, TextItem], source: str, seen: set[str]) -> Record | None:
+        """A record from one output/error line, or None when the line is a transient failure (to resubmit)."""
+        try:
+            obj = json.loads(line)
+            item = items[obj["custom_id"]]
+        except (ValueError, KeyError, TypeError):
+            self.summary.faults["batch_bad_line"] += 1
+            return None
+        if item.id in seen:
+            return None
+        response = obj.get("response") or {}
+        status, body = response.get("status_code"), response.get("body")
+        if status == 200 and isinstance(body, dict):
+            try:
+                _, usage = read_completion(body)
+            except ValueError:
+                self.summary.faults["malformed"] += 1
+                return None
+            self.summary.prompt_tokens += usage["prompt_tokens"]
+            self.summary.completion_tokens += usage["completion_tokens"]
+            seen.add(item.id)
+            return self.teacher.record(item, body, json.dumps(body), 1, usage, source)
+        message = json.dumps(body or obj.get("error"), ensure_ascii=False)[:500]
+        err = _line_error(status, message)
+        if isinstance(err, TransientError) or (isinstance(err, PermanentError) and self.teacher.adapt(err)):
+            self.summary.faults[err.kind] += 1
+            return None
+        seen.add(item.id)
+        return self.teacher.failure(item, str(err), 1, {}, source, message)
+
+    def _count(self, rec: Record) -> None:
+        if rec.status == "done":
+            self.summary.done += 1
+        else:
+            self.summary.failed += 1
+            self.summary.failures[(rec.error or "").split(":", 1)[0]] += 1
+
+
+def _line_error(status: Any, message: str) -> Exception:
+    if isinstance(status, int) and status not in (429, 408, 409) and 400 <= status < 500:
+        return PermanentError(f"http_{status}", f"http {status}: {message}", message)
+    return TransientError(str(status or "batch_error"), f"batch line failed ({status}): {message}")
+
+
+async def annotate_batch_async(items, store: AnnotationStore, opts: AnnotateOptions, *, batch_id: str | None = None,
+                               wait: bool = True, poll_interval: float = 30.0,
+                               batch_size: int = 50_000) -> RunSummary:
+    """Annotate through the Batch API; resumes the store's unmerged batches (and `batch_id`) first."""
+    items = collect(items)  # read once: it is planned now and counted again at the end
+    spec = prompt_for(opts)
+    summary = RunSummary()
+    client, redact = make_client(opts)
+    started = time.monotonic()
+    budget = Budget(opts.max_requests, opts.max_tokens)
+    runner = BatchRunner(Teacher(client, redact, opts, spec), store, summary, budget,
+                         poll_interval=poll_interval, batch_size=batch_size)
+    try:
+        if batch_id:
+            await runner.adopt(batch_id)
+        retry = await _resume(runner, wait)
+        todo = plan(items, store, spec, opts, summary)
+        todo = _not_in_open_batches(todo, store, opts.model, spec.version)
+        await _rounds(runner, todo, retry, wait)
+    finally:
+        await client.close()
+        summary.seconds = time.monotonic() - started
+        summary.stopped = budget.exhausted
+        summary.pending = _pending(store, opts.model, spec.version, items)
+    return summary
+
+
+async def _resume(runner: BatchRunner, wait: bool) -> list[TextItem]:
+    retry: list[TextItem] = []
+    for batch in runner.store.batches(runner.opts.model, runner.teacher.spec.version, open_only=True):
+        info = await runner.wait(batch["batch_id"], wait)
+        if info is not None:
+            retry += await runner.merge(info)
+    return retry
+
+
+async def _rounds(runner: BatchRunner, todo: list[TextItem], retry: list[TextItem], wait: bool) -> None:
+    """Submit, wait, merge; resubmit transient failures for up to max_retries more rounds."""
+    todo = list({t.id: t for t in [*todo, *retry]}.values())
+    for round_no in range(runner.opts.max_retries + 1):
+        if not todo or runner.budget.exhausted:
+            return
+        if round_no:
+            runner.summary.retries += len(todo)
+        ids = await runner.submit(todo)
+        if not wait:
+            return
+        todo = []
+        for bid in ids:
+            todo += await runner.merge(await runner.wait(bid, True))
+    failures = [runner.teacher.failure(t, "out_of_retries: transient batch failures in every round", 1, {}, "batch")
+                for t in todo]
+    runner.store.save_many(failures)
+    for rec in failures:
+        runner._count(rec)
+
+
+def _not_in_open_batches(todo: list[TextItem], store: AnnotationStore, teacher: str, version: str) -> list[TextItem]:
+    busy = {i for b in store.batches(teacher, version, open_only=True) for i, _, _ in store.batch_items(b["batch_id"])}
+    return [t for t in todo if t.id not in busy]
+
+
+def _pending(store: AnnotationStore, teacher: str, version: str, items: list[TextItem]) -> int:
+    have = store.statuses(teacher, version)
+    return sum(1 for t in items if t.id not in have)
