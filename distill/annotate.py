@@ -198,7 +198,7 @@ def classify(exc: BaseException, redact: Redactor) -> Exception:
         return TransientError("connection", redact(f"connection error: {type(cause).__name__}: {cause}")[:300])
     if isinstance(exc, openai.APIStatusError):
         status, body = exc.status_code, redact(_body_text(exc.response))
-        message = f"http {status}: {_error_message(body)}"
+        message = f"http_{status}: {_error_message(body)}"
         if status in (429, 408, 409) or status >= 500:
             return TransientError(str(status), message, parse_retry_after(exc.response.headers))
         if status in (401, 403, 404):

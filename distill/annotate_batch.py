@@ -213,7 +213,7 @@ class BatchRunner:
 
 def _line_error(status: Any, message: str) -> Exception:
     if isinstance(status, int) and status not in (429, 408, 409) and 400 <= status < 500:
-        return PermanentError(f"http_{status}", f"http {status}: {message}", message)
+        return PermanentError(f"http_{status}", f"http_{status}: {message}", message)
     return TransientError(str(status or "batch_error"), f"batch line failed ({status}): {message}")
 
 
@@ -232,9 +232,9 @@ async def annotate_batch_async(items, store: AnnotationStore, opts: AnnotateOpti
     try:
         if batch_id:
             await runner.adopt(batch_id)
+        # Plan before merging open batches, so texts they answer count as this run's, not as skipped.
+        todo = _not_in_open_batches(plan(items, store, spec, opts, summary), store, opts.model, spec.version)
         retry = await _resume(runner, wait)
-        todo = plan(items, store, spec, opts, summary)
-        todo = _not_in_open_batches(todo, store, opts.model, spec.version)
         await _rounds(runner, todo, retry, wait)
     finally:
         await client.close()
@@ -267,8 +267,9 @@ async def _rounds(runner: BatchRunner, todo: list[TextItem], retry: list[TextIte
         todo = []
         for bid in ids:
             todo += await runner.merge(await runner.wait(bid, True))
-    failures = [runner.teacher.failure(t, "out_of_retries: transient batch failures in every round", 1, {}, "batch")
-                for t in todo]
+    tries = runner.opts.max_retries + 1
+    failures = [runner.teacher.failure(t, f"out_of_retries: transient batch failures in {tries} rounds", tries, {},
+                                       "batch") for t in todo]
     runner.store.save_many(failures)
     for rec in failures:
         runner._count(rec)

@@ -141,9 +141,11 @@ def _print_estimate(est: dict, as_json: bool) -> None:
 def _logging(verbose: bool, redact) -> None:
     """Status to stderr; a filter strips the key from every record, whichever library logged it."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(levelname)s %(message)s")
-    for name in ("openai", "httpx", "httpx2", "httpcore"):
+    for name in ("openai", "httpx", "httpx2", "httpcore", "httpcore2"):
         logging.getLogger(name).setLevel(logging.WARNING)
     for handler in logging.getLogger().handlers:
+        for old in [f for f in handler.filters if isinstance(f, _RedactFilter)]:
+            handler.removeFilter(old)
         handler.addFilter(_RedactFilter(redact))
 
 
