@@ -73,18 +73,37 @@ def program(subject: str) -> str:
     return _PROGRAM.format(load=load, helpers=_PEAK_RSS)
 
 
-def run_child(subject: str, bundle: str | None, threads: int, texts: list[str], checkpoint: str = "base",
-              batch: int = 32, timeout: float = 600.0) -> dict:
+def run_child(
+    subject: str,
+    bundle: str | None,
+    threads: int,
+    texts: list[str],
+    checkpoint: str = "base",
+    batch: int = 32,
+    timeout: float = 600.0,
+) -> dict:
     """One fresh process: cold start phases, interpreter start-up and peak RSS after a small workload."""
     with tempfile.TemporaryDirectory() as tmp:
         texts_file = Path(tmp) / "texts.json"
         texts_file.write_text(json.dumps(texts[1:]), encoding="utf-8")
-        cfg = {"subject": subject, "bundle": bundle, "threads": threads, "checkpoint": checkpoint,
-               "first_text": texts[0], "texts_file": str(texts_file), "batch": batch}
+        cfg = {
+            "subject": subject,
+            "bundle": bundle,
+            "threads": threads,
+            "checkpoint": checkpoint,
+            "first_text": texts[0],
+            "texts_file": str(texts_file),
+            "batch": batch,
+        }
         env = {**os.environ, "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1"}
         spawned = time.time()
-        proc = subprocess.run([sys.executable, "-c", program(subject), json.dumps(cfg)], capture_output=True,
-                              text=True, timeout=timeout, env=env)
+        proc = subprocess.run(
+            [sys.executable, "-c", program(subject), json.dumps(cfg)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+        )
         finished = time.time()
     if proc.returncode != 0:
         raise RuntimeError(f"child for {subject} failed ({proc.returncode}): {proc.stderr.strip()[-800:]}")

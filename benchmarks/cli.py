@@ -32,33 +32,53 @@ def register(sub) -> None:
         description="Benchmark the SDK's backends and their peers (PyTorch fp32, ONNX fp32) on this machine. "
         "Prints a Markdown table; --json writes the full report (schema: benchmarks/schema.json).",
     )
-    p.add_argument("bundle", nargs="?", default=None, help="bundle directory or archive (default: the shipped one)")
-    p.add_argument("--backends", type=_names, default=None,
-                   help="comma-separated subjects: onnx, tflite, onnx-fp32, pytorch-fp32 (default: all)")
+    p.add_argument(
+        "bundle", nargs="?", default=None, help="bundle directory or archive (default: the shipped one)"
+    )
+    p.add_argument(
+        "--backends",
+        type=_names,
+        default=None,
+        help="comma-separated subjects: onnx, tflite, onnx-fp32, pytorch-fp32 (default: all)",
+    )
     p.add_argument("--threads", type=_ints, default=None, help="thread counts, e.g. 1,2 (default: 1,2)")
     p.add_argument("--lengths", type=_ints, default=None, help="token lengths, e.g. 16,32,64,128")
     p.add_argument("--batch", type=_ints, default=None, help="throughput batch sizes, e.g. 1,8,32")
-    p.add_argument("--texts", default=None, help="text file (one per line, or a GoEmotions .tsv); "
-                   "default: ../shared/data/goemotions/test.tsv when present, else the bundled sample")
+    p.add_argument(
+        "--texts",
+        default=None,
+        help="text file (one per line, or a GoEmotions .tsv); "
+        "default: ../shared/data/goemotions/test.tsv when present, else the bundled sample",
+    )
     p.add_argument("--labels", default=None, help="label set scored against (default: the bundle's)")
-    p.add_argument("--checkpoint", default="base", help="encoder checkpoint of the fp32 peers (default: base)")
+    p.add_argument(
+        "--checkpoint", default="base", help="encoder checkpoint of the fp32 peers (default: base)"
+    )
     p.add_argument("--quick", action="store_true", help="short run (under a minute): 1 thread, lengths 16,64")
     p.add_argument("--no-processes", action="store_true", help="skip the fresh-process cold-start/RSS runs")
     p.add_argument("--json", default=None, metavar="OUT", help="write the JSON report here")
     p.add_argument("--markdown", default=None, metavar="OUT", help="write the Markdown tables here")
-    p.add_argument("--plot", default=None, metavar="OUT.png", help="latency-vs-length plot (needs matplotlib)")
+    p.add_argument(
+        "--plot", default=None, metavar="OUT.png", help="latency-vs-length plot (needs matplotlib)"
+    )
     p.add_argument("--compare", nargs=2, default=None, metavar=("A.json", "B.json"), help="print B/A ratios")
     p.add_argument("--arm-check", action="store_true", help="run the aarch64 qemu check (docs/benchmarks.md)")
-    p.add_argument("--arm-cpus", type=_names, default=("cortex-a72", "cortex-a76"), help="emulated CPU models")
-    p.add_argument("--arm-cache", default=None, help="where the aarch64 environment is built (default: "
-                   "~/.cache/emolite-arm)")
+    p.add_argument(
+        "--arm-cpus", type=_names, default=("cortex-a72", "cortex-a76"), help="emulated CPU models"
+    )
+    p.add_argument(
+        "--arm-cache",
+        default=None,
+        help="where the aarch64 environment is built (default: ~/.cache/emolite-arm)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log progress")
     p.set_defaults(func=cmd_bench)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s", stream=sys.stderr
+    )
     if args.compare:
         return _compare(*args.compare)
     if args.arm_check:
@@ -72,11 +92,21 @@ def config_from_args(args: argparse.Namespace):
     """Defaults, then the --quick profile, then every option given explicitly."""
     from .runner import BenchConfig, quick
 
-    config = BenchConfig(bundle=args.bundle, texts_file=args.texts, checkpoint=args.checkpoint,
-                         label_set=args.labels, processes=not args.no_processes)
+    config = BenchConfig(
+        bundle=args.bundle,
+        texts_file=args.texts,
+        checkpoint=args.checkpoint,
+        label_set=args.labels,
+        processes=not args.no_processes,
+    )
     if args.quick:
         config = quick(config)
-    given = {"subjects": args.backends, "threads": args.threads, "lengths": args.lengths, "batches": args.batch}
+    given = {
+        "subjects": args.backends,
+        "threads": args.threads,
+        "lengths": args.lengths,
+        "batches": args.batch,
+    }
     from dataclasses import replace
 
     return replace(config, **{k: v for k, v in given.items() if v is not None})
@@ -91,11 +121,17 @@ def _bench(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     unknown = [s for s in config.subjects if s not in ALL_SUBJECTS]
     if unknown:
-        print(f"emolite: error: unknown backend(s) {unknown}; choose from {', '.join(ALL_SUBJECTS)}", file=sys.stderr)
+        print(
+            f"emolite: error: unknown backend(s) {unknown}; choose from {', '.join(ALL_SUBJECTS)}",
+            file=sys.stderr,
+        )
         return 2
     result = run(config)
-    result["command"] = "emolite " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["bench"] \
+    result["command"] = (
+        "emolite " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        if sys.argv[1:2] == ["bench"]
         else "emolite bench"
+    )
     problems = validate(result)
     if problems:
         log.warning("report does not match its schema: %s", "; ".join(problems[:5]))

@@ -24,10 +24,19 @@ def plot_latency(report: dict, out: str | Path) -> Path:
             lengths = [c["length"] for c in r["latency"]]
             color = f"C{i}"
             label = LABELS.get(r["name"], r["name"])
-            ax.plot(lengths, [c["model"]["p50"] for c in r["latency"]], "o-", color=color, label=f"{label} model")
-            ax.plot(lengths, [c["e2e"]["p50"] for c in r["latency"]], "s--", color=color, label=f"{label} e2e")
-        ax.set(xscale="log", yscale="log", xlabel="tokens", ylabel="p50 latency (ms), batch 1",
-               title=f"{t} thread(s)" + (" [EMULATED]" if report["system"]["emulation"]["emulated"] else ""))
+            ax.plot(
+                lengths, [c["model"]["p50"] for c in r["latency"]], "o-", color=color, label=f"{label} model"
+            )
+            ax.plot(
+                lengths, [c["e2e"]["p50"] for c in r["latency"]], "s--", color=color, label=f"{label} e2e"
+            )
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlabel="tokens",
+            ylabel="p50 latency (ms), batch 1",
+            title=f"{t} thread(s)" + (" [EMULATED]" if report["system"]["emulation"]["emulated"] else ""),
+        )
         ax.set_xticks([c["length"] for c in rows[0]["latency"]] if rows else [])
         ax.get_xaxis().set_major_formatter(matplotlib.ticker.ScalarFormatter())
         ax.grid(True, which="both", alpha=0.3)

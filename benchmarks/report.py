@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-LABELS = {"onnx": "emolite ONNX", "tflite": "emolite TFLite", "onnx-fp32": "ONNX fp32", "pytorch-fp32": "PyTorch fp32"}
+LABELS = {
+    "onnx": "emolite ONNX",
+    "tflite": "emolite TFLite",
+    "onnx-fp32": "ONNX fp32",
+    "pytorch-fp32": "PyTorch fp32",
+}
 
 
 def write_json(report: dict, path: str | Path) -> Path:
@@ -37,12 +42,16 @@ def markdown(report: dict) -> str:
 def _machine_line(report: dict) -> str:
     s = report["system"]
     rt = s["runtimes"]
-    versions = ", ".join(f"{k} {v}" for k, v in rt.items() if v and k in ("onnxruntime", "ai-edge-litert", "torch"))
+    versions = ", ".join(
+        f"{k} {v}" for k, v in rt.items() if v and k in ("onnxruntime", "ai-edge-litert", "torch")
+    )
     load = s.get("load_average")
     texts = report["texts"]
-    return (f"Machine: {s['cpu_model']}, {s['cores']['usable']} cores, {s['os']}, Python {s['python']}, {versions}; "
-            f"load average {load[0] if load else '?'} at start. Texts: {texts['used']} from {texts['source']}. "
-            f"Timing: {report['timing_kind']}.")
+    return (
+        f"Machine: {s['cpu_model']}, {s['cores']['usable']} cores, {s['os']}, Python {s['python']}, {versions}; "
+        f"load average {load[0] if load else '?'} at start. Texts: {texts['used']} from {texts['source']}. "
+        f"Timing: {report['timing_kind']}."
+    )
 
 
 def main_table(report: dict) -> str:
@@ -51,20 +60,33 @@ def main_table(report: dict) -> str:
         return "No subject could run."
     lengths = [c["length"] for c in rows[0]["latency"]]
     ratios = {(x["subject"], x["threads"]): x for x in report["ratios"]}
-    head = (["backend", "precision", "threads", "model MB", "e2e p50 ms", "e2e p99 ms"]
-            + [f"model p50 ms L={n}" for n in lengths]
-            + ["texts/s (batch)", "peak RSS MB", "cold start ms", "e2e speed-up vs PyTorch"])
+    head = (
+        ["backend", "precision", "threads", "model MB", "e2e p50 ms", "e2e p99 ms"]
+        + [f"model p50 ms L={n}" for n in lengths]
+        + ["texts/s (batch)", "peak RSS MB", "cold start ms", "e2e speed-up vs PyTorch"]
+    )
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         proc = r.get("process") or {}
         best = max(r["throughput"], key=lambda t: t["texts_per_s"] or 0) if r["throughput"] else None
         ratio = ratios.get((r["name"], r["threads"]), {}).get("e2e_texts_p50_speedup")
-        cells = ([LABELS.get(r["name"], r["name"]), r["precision"], str(r["threads"]), _f(r["model_bytes"] / 1e6, 1),
-                  _f(r["e2e_texts"]["p50"]), _f(r["e2e_texts"]["p99"])]
-                 + [_f(c["model"]["p50"]) for c in r["latency"]]
-                 + [f"{_f(best['texts_per_s'], 0)} ({best['batch']})" if best else "-",
-                    _f(proc.get("peak_rss_mb"), 0), _f((proc.get("cold_start") or {}).get("total_ms"), 0),
-                    "1 (reference)" if r["name"] == "pytorch-fp32" else _f(ratio, 1, "x")])
+        cells = (
+            [
+                LABELS.get(r["name"], r["name"]),
+                r["precision"],
+                str(r["threads"]),
+                _f(r["model_bytes"] / 1e6, 1),
+                _f(r["e2e_texts"]["p50"]),
+                _f(r["e2e_texts"]["p99"]),
+            ]
+            + [_f(c["model"]["p50"]) for c in r["latency"]]
+            + [
+                f"{_f(best['texts_per_s'], 0)} ({best['batch']})" if best else "-",
+                _f(proc.get("peak_rss_mb"), 0),
+                _f((proc.get("cold_start") or {}).get("total_ms"), 0),
+                "1 (reference)" if r["name"] == "pytorch-fp32" else _f(ratio, 1, "x"),
+            ]
+        )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -75,8 +97,10 @@ def targets_table(report: dict) -> str:
     lines = ["| target | subject | goal | measured | met |", "|---|---|---|---|---|"]
     for t in report["targets"]:
         met = {True: "yes", False: "**no**", None: "n/a"}[t["met"]]
-        lines.append(f"| {t['description']} | {LABELS.get(t['subject'], t['subject'])}, {t['threads']} thread "
-                     f"| {t['target']} | {_f(t['measured'])} | {met} |")
+        lines.append(
+            f"| {t['description']} | {LABELS.get(t['subject'], t['subject'])}, {t['threads']} thread "
+            f"| {t['target']} | {_f(t['measured'])} | {met} |"
+        )
     return "\n".join(lines)
 
 
@@ -84,12 +108,16 @@ def roofline_lines(report: dict) -> str:
     lines = []
     for g in report["gemm"]:
         mix = ", ".join(f"M={m}: {v:.0f}" for m, v in g["layer_mix_gops"].items())
-        lines.append(f"- int8 GEMM limit, {g['threads']} thread(s) ({g['kernel']}): peak {g['peak_gops']:.0f} GOPS; "
-                     f"encoder-layer shape mix {mix} GOPS")
+        lines.append(
+            f"- int8 GEMM limit, {g['threads']} thread(s) ({g['kernel']}): peak {g['peak_gops']:.0f} GOPS; "
+            f"encoder-layer shape mix {mix} GOPS"
+        )
     for r in report["roofline"]:
         share = "-" if r["share"] is None else f"{100 * r['share']:.0f}%"
-        lines.append(f"- {LABELS.get(r['subject'], r['subject'])}, {r['threads']} thread(s), L={r['length']}: "
-                     f"{r['model_gflop']:.3f} GFLOP per call, {r['achieved_gops']:.0f} GOPS = {share} of the GEMM limit")
+        lines.append(
+            f"- {LABELS.get(r['subject'], r['subject'])}, {r['threads']} thread(s), L={r['length']}: "
+            f"{r['model_gflop']:.3f} GFLOP per call, {r['achieved_gops']:.0f} GOPS = {share} of the GEMM limit"
+        )
     return "\n".join(lines)
 
 
@@ -111,7 +139,11 @@ def compare(a: dict, b: dict) -> list[dict]:
         ra = index.get((rb["name"], rb["threads"]))
         if ra is None or not rb.get("available"):
             continue
-        row = {"subject": rb["name"], "threads": rb["threads"], "e2e_texts_p50": _ratio(ra, rb, ("e2e_texts", "p50"))}
+        row = {
+            "subject": rb["name"],
+            "threads": rb["threads"],
+            "e2e_texts_p50": _ratio(ra, rb, ("e2e_texts", "p50")),
+        }
         for ca, cb in zip(ra["latency"], rb["latency"]):
             if ca["length"] == cb["length"]:
                 row[f"model_p50_L{ca['length']}"] = _ratio(ca, cb, ("model", "p50"))
@@ -139,9 +171,16 @@ def compare_markdown(rows: list[dict], a_name: str, b_name: str) -> str:
     if not rows:
         return f"No subject and thread count in common between {a_name} and {b_name}."
     keys = [k for k in rows[0] if k not in ("subject", "threads")]
-    lines = [f"Ratios B/A (B = {b_name}, A = {a_name}); below 1 means B is smaller or faster.", "",
-             "| backend | threads | " + " | ".join(keys) + " |", "|" + "---|" * (len(keys) + 2)]
+    lines = [
+        f"Ratios B/A (B = {b_name}, A = {a_name}); below 1 means B is smaller or faster.",
+        "",
+        "| backend | threads | " + " | ".join(keys) + " |",
+        "|" + "---|" * (len(keys) + 2),
+    ]
     for r in rows:
-        lines.append(f"| {LABELS.get(r['subject'], r['subject'])} | {r['threads']} | "
-                     + " | ".join(_f(r.get(k), 3) for k in keys) + " |")
+        lines.append(
+            f"| {LABELS.get(r['subject'], r['subject'])} | {r['threads']} | "
+            + " | ".join(_f(r.get(k), 3) for k in keys)
+            + " |"
+        )
     return "\n".join(lines)

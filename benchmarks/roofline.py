@@ -16,7 +16,11 @@ import numpy as np
 GEMM_MODEL = Path(__file__).with_name("gemm_int8.onnx")
 HIDDEN, INTERMEDIATE = 384, 1536
 # (name, K, N) of the weight matrices of one MiniLM-L6 layer, and how many of each a layer has.
-SHAPES = (("qkvo", HIDDEN, HIDDEN, 4), ("ffn_up", HIDDEN, INTERMEDIATE, 1), ("ffn_down", INTERMEDIATE, HIDDEN, 1))
+SHAPES = (
+    ("qkvo", HIDDEN, HIDDEN, 4),
+    ("ffn_up", HIDDEN, INTERMEDIATE, 1),
+    ("ffn_down", INTERMEDIATE, HIDDEN, 1),
+)
 MAX_POSITIONS = 512
 
 
@@ -25,7 +29,9 @@ def build_gemm_model() -> bytes:
     from onnx import TensorProto, helper, numpy_helper
 
     nodes, inits, outputs = [], [], []
-    inputs = [helper.make_tensor_value_info(f"{name}_a", TensorProto.UINT8, ["M", k]) for name, k, _, _ in SHAPES]
+    inputs = [
+        helper.make_tensor_value_info(f"{name}_a", TensorProto.UINT8, ["M", k]) for name, k, _, _ in SHAPES
+    ]
     for name, k, n, _ in SHAPES:
         inits.append(numpy_helper.from_array(np.array([k, n], dtype=np.int64), f"{name}_shape"))
         value = helper.make_tensor("value", TensorProto.INT8, [1], [3])
@@ -54,7 +60,10 @@ def time_gemm(session, name: str, k: int, m: int, min_time_s: float) -> float:
     onnxruntime runs every node whatever is fetched, so the other shapes get one-row inputs (a few us).
     """
     rng = np.random.default_rng(0)
-    feeds = {f"{s}_a": rng.integers(0, 255, size=(m if s == name else 1, d), dtype=np.uint8) for s, d, _, _ in SHAPES}
+    feeds = {
+        f"{s}_a": rng.integers(0, 255, size=(m if s == name else 1, d), dtype=np.uint8)
+        for s, d, _, _ in SHAPES
+    }
     out = [f"{name}_y"]
     for _ in range(3):
         session.run(out, feeds)
@@ -75,13 +84,26 @@ def gemm_benchmark(threads: int, rows: tuple[int, ...], min_time_s: float = 0.2)
         for name, k, n, count in SHAPES:
             seconds = time_gemm(session, name, k, m, min_time_s)
             ops = 2 * m * k * n
-            results.append({"shape": name, "m": m, "k": k, "n": n, "ms": round(seconds * 1e3, 4),
-                            "gops": round(ops / seconds / 1e9, 2)})
+            results.append(
+                {
+                    "shape": name,
+                    "m": m,
+                    "k": k,
+                    "n": n,
+                    "ms": round(seconds * 1e3, 4),
+                    "gops": round(ops / seconds / 1e9, 2),
+                }
+            )
             layer_ops += count * ops
             layer_s += count * seconds
         mix[str(m)] = round(layer_ops / layer_s / 1e9, 2)
-    return {"threads": threads, "kernel": "onnxruntime MatMulInteger (u8 x s8, prepacked)", "results": results,
-            "layer_mix_gops": mix, "peak_gops": max(r["gops"] for r in results)}
+    return {
+        "threads": threads,
+        "kernel": "onnxruntime MatMulInteger (u8 x s8, prepacked)",
+        "results": results,
+        "layer_mix_gops": mix,
+        "peak_gops": max(r["gops"] for r in results),
+    }
 
 
 def encoder_shape(manifest: dict, vocab_size: int) -> dict:
@@ -94,13 +116,23 @@ def encoder_shape(manifest: dict, vocab_size: int) -> dict:
     hidden = int(enc.get("hidden_size", enc["embedding_dim"]))
     inter = int(enc.get("intermediate_size", 4 * hidden))
     if "num_layers" in enc:
-        return {"layers": int(enc["num_layers"]), "hidden": hidden, "intermediate": inter, "method": "manifest"}
+        return {
+            "layers": int(enc["num_layers"]),
+            "hidden": hidden,
+            "intermediate": inter,
+            "method": "manifest",
+        }
     embeddings = (vocab_size + MAX_POSITIONS + 2) * hidden + 2 * hidden
     per_layer = 4 * hidden * hidden + 2 * hidden * inter + 9 * hidden + inter
     rest = int(enc["parameters"]) - embeddings
     with_pooler = (rest - hidden * hidden - hidden) / per_layer
     layers = round(with_pooler) if abs(with_pooler - round(with_pooler)) < 0.05 else round(rest / per_layer)
-    return {"layers": max(layers, 1), "hidden": hidden, "intermediate": inter, "method": "from parameter count"}
+    return {
+        "layers": max(layers, 1),
+        "hidden": hidden,
+        "intermediate": inter,
+        "method": "from parameter count",
+    }
 
 
 def model_flops(shape: dict, length: int) -> int:

@@ -4,6 +4,7 @@ the int8 GEMM limit, ratios to PyTorch fp32 and the project targets, assembled i
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import json
 import logging
@@ -47,9 +48,21 @@ class BenchConfig:
 
 def quick(config: BenchConfig) -> BenchConfig:
     """The under-a-minute profile: one thread count, two lengths, fewer and shorter runs."""
-    return replace(config, threads=config.threads[:1], lengths=(16, 64), batches=(1, 8), warmup=5, runs=60,
-                   cell_budget_s=0.4, e2e_texts=200, throughput_texts=64, cold_runs=1, memory_texts=30,
-                   gemm_min_time_s=0.05, quick=True)
+    return replace(
+        config,
+        threads=config.threads[:1],
+        lengths=(16, 64),
+        batches=(1, 8),
+        warmup=5,
+        runs=60,
+        cell_budget_s=0.4,
+        e2e_texts=200,
+        throughput_texts=64,
+        cold_runs=1,
+        memory_texts=30,
+        gemm_min_time_s=0.05,
+        quick=True,
+    )
 
 
 def run(config: BenchConfig) -> dict:
@@ -64,7 +77,9 @@ def run(config: BenchConfig) -> dict:
             rows.append(measure_subject(name, threads, config, e2e_texts))
             gc.collect()
     report["subjects"] = rows
-    report["gemm"] = [roofline.gemm_benchmark(t, config.lengths, config.gemm_min_time_s) for t in config.threads]
+    report["gemm"] = [
+        roofline.gemm_benchmark(t, config.lengths, config.gemm_min_time_s) for t in config.threads
+    ]
     report["roofline"] = roofline_rows(report)
     report["ratios"] = ratio_rows(rows)
     report["targets"] = evaluate_targets(report)
@@ -80,7 +95,9 @@ def _header(config: BenchConfig, source: str, all_texts: list[str], e2e_texts: l
         "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         "config": json.loads(json.dumps(asdict(config))),
         "system": meta,
-        "timing_kind": "emulated: instruction-set emulator cost, NOT device latency" if emulated else "device",
+        "timing_kind": "emulated: instruction-set emulator cost, NOT device latency"
+        if emulated
+        else "device",
         "bundle": bundle_info(config.bundle),
         "texts": {"source": source, "available": len(all_texts), "used": len(e2e_texts)},
     }
@@ -153,8 +170,10 @@ def latency_by_length(subject: Subject, config: BenchConfig) -> list[dict]:
         text = texts.text_of_length(clf.encoder, words, length)
         ids = np.asarray([clf.encoder.encode([text])[0][0]], dtype=np.int64)
         mask = np.ones_like(ids)
-        model = timing.time_repeated(lambda: subject.run(ids, mask), config.warmup, config.runs, config.cell_budget_s)
-        e2e = timing.time_repeated(lambda: predict(text), config.warmup, config.runs, config.cell_budget_s)
+        model_call = functools.partial(subject.run, ids, mask)
+        e2e_call = functools.partial(predict, text)
+        model = timing.time_repeated(model_call, config.warmup, config.runs, config.cell_budget_s)
+        e2e = timing.time_repeated(e2e_call, config.warmup, config.runs, config.cell_budget_s)
         out.append({"length": int(ids.shape[1]), "model": model, "e2e": e2e})
     return out
 
@@ -162,8 +181,12 @@ def latency_by_length(subject: Subject, config: BenchConfig) -> list[dict]:
 def token_stats(subject: Subject, items: list[str]) -> dict:
     ids, _ = subject.classifier.encoder.encode(items)
     lengths = np.array([len(x) for x in ids])
-    return {"p50": float(np.median(lengths)), "p90": float(np.percentile(lengths, 90)),
-            "max": int(lengths.max()), "mean": round(float(lengths.mean()), 2)}
+    return {
+        "p50": float(np.median(lengths)),
+        "p90": float(np.percentile(lengths, 90)),
+        "max": int(lengths.max()),
+        "mean": round(float(lengths.mean()), 2),
+    }
 
 
 def throughput_by_batch(subject: Subject, config: BenchConfig, items: list[str]) -> list[dict]:
@@ -175,8 +198,14 @@ def throughput_by_batch(subject: Subject, config: BenchConfig, items: list[str])
     try:
         for batch in config.batches:
             clf.batch_size = batch
-            out.append(timing.throughput(lambda b: clf.predict(b, labels=config.label_set), pool, batch,
-                                         budget_s=config.cell_budget_s * 2))
+            out.append(
+                timing.throughput(
+                    lambda b: clf.predict(b, labels=config.label_set),
+                    pool,
+                    batch,
+                    budget_s=config.cell_budget_s * 2,
+                )
+            )
     finally:
         clf.batch_size = default
     return out
@@ -187,17 +216,33 @@ def measure_process(name: str, threads: int, config: BenchConfig, items: list[st
     runs = []
     for _ in range(config.cold_runs):
         try:
-            runs.append(child.run_child(name, config.bundle, threads, items[: config.memory_texts + 1],
-                                        config.checkpoint))
+            runs.append(
+                child.run_child(
+                    name, config.bundle, threads, items[: config.memory_texts + 1], config.checkpoint
+                )
+            )
         except RuntimeError as exc:
             log.warning("fresh-process run of %s failed: %s", name, exc)
             return {"error": str(exc)}
-    median = {k: round(float(np.median([r[k] for r in runs])), 2) for k in
-              ("import_ms", "load_ms", "first_prediction_ms", "total_ms", "interpreter_start_ms", "process_wall_ms")}
-    return {"runs": len(runs), "cold_start": median,
-            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
-            "peak_rss_after_first_mb": max(r["peak_rss_after_first_mb"] for r in runs),
-            "workload_texts": runs[0]["texts"], "modules": runs[0]["modules"]}
+    median = {
+        k: round(float(np.median([r[k] for r in runs])), 2)
+        for k in (
+            "import_ms",
+            "load_ms",
+            "first_prediction_ms",
+            "total_ms",
+            "interpreter_start_ms",
+            "process_wall_ms",
+        )
+    }
+    return {
+        "runs": len(runs),
+        "cold_start": median,
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        "peak_rss_after_first_mb": max(r["peak_rss_after_first_mb"] for r in runs),
+        "workload_texts": runs[0]["texts"],
+        "modules": runs[0]["modules"],
+    }
 
 
 # -- derived figures -----------------------------------------------------------------------------
@@ -215,10 +260,18 @@ def roofline_rows(report: dict) -> list[dict]:
             limit = gemm[s["threads"]]["layer_mix_gops"].get(str(length))
             flops = roofline.model_flops(shape, length)
             achieved = flops / (p50 / 1e3) / 1e9
-            rows.append({"subject": s["name"], "threads": s["threads"], "length": length,
-                         "model_gflop": round(flops / 1e9, 4), "achieved_gops": round(achieved, 2),
-                         "gemm_gops": limit, "share": round(achieved / limit, 3) if limit else None,
-                         "shape": shape})
+            rows.append(
+                {
+                    "subject": s["name"],
+                    "threads": s["threads"],
+                    "length": length,
+                    "model_gflop": round(flops / 1e9, 4),
+                    "achieved_gops": round(achieved, 2),
+                    "gemm_gops": limit,
+                    "share": round(achieved / limit, 3) if limit else None,
+                    "shape": shape,
+                }
+            )
     return rows
 
 
@@ -241,15 +294,21 @@ def ratio_rows(rows: list[dict]) -> list[dict]:
         ref = refs.get(r["threads"])
         if not r.get("available") or ref is None or r is ref:
             continue
-        out.append({
-            "subject": r["name"], "threads": r["threads"], "reference": REFERENCE,
-            "e2e_texts_p50_speedup": _div(ref["e2e_texts"]["p50"], r["e2e_texts"]["p50"]),
-            "model_p50_speedup": {str(a["length"]): _div(b["model"]["p50"], a["model"]["p50"])
-                                  for a, b in zip(r["latency"], ref["latency"])},
-            "size_ratio": _div(r["model_bytes"], ref["model_bytes"]),
-            "peak_rss_ratio": _div(_proc(r, "peak_rss_mb"), _proc(ref, "peak_rss_mb")),
-            "cold_start_speedup": _div(_cold(ref), _cold(r)),
-        })
+        out.append(
+            {
+                "subject": r["name"],
+                "threads": r["threads"],
+                "reference": REFERENCE,
+                "e2e_texts_p50_speedup": _div(ref["e2e_texts"]["p50"], r["e2e_texts"]["p50"]),
+                "model_p50_speedup": {
+                    str(a["length"]): _div(b["model"]["p50"], a["model"]["p50"])
+                    for a, b in zip(r["latency"], ref["latency"])
+                },
+                "size_ratio": _div(r["model_bytes"], ref["model_bytes"]),
+                "peak_rss_ratio": _div(_proc(r, "peak_rss_mb"), _proc(ref, "peak_rss_mb")),
+                "cold_start_speedup": _div(_cold(ref), _cold(r)),
+            }
+        )
     return out
 
 
@@ -275,7 +334,9 @@ TARGETS = (
 
 def evaluate_targets(report: dict) -> list[dict]:
     """The project targets against the fastest 1-thread int8 subject; never 'met' under emulation."""
-    rows = [r for r in report["subjects"] if r.get("available") and r["threads"] == 1 and "int8" in r["precision"]]
+    rows = [
+        r for r in report["subjects"] if r.get("available") and r["threads"] == 1 and "int8" in r["precision"]
+    ]
     if not rows:
         return []
     best = min(rows, key=lambda r: r["e2e_texts"]["p50"])
@@ -291,6 +352,15 @@ def evaluate_targets(report: dict) -> list[dict]:
     for key, what, target, op in TARGETS:
         value = measured[key]
         met = None if value is None or emulated else (value <= target if op == "<=" else value >= target)
-        out.append({"name": key, "description": what, "subject": best["name"], "threads": 1,
-                    "target": f"{op} {target:g}", "measured": value, "met": met})
+        out.append(
+            {
+                "name": key,
+                "description": what,
+                "subject": best["name"],
+                "threads": 1,
+                "target": f"{op} {target:g}",
+                "measured": value,
+                "met": met,
+            }
+        )
     return out

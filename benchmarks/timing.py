@@ -35,7 +35,9 @@ def time_repeated(fn: Callable[[], object], warmup: int, runs: int, budget_s: fl
     return summarize(_timed_calls((fn for _ in range(runs)), budget_s))
 
 
-def time_each(fn: Callable[[object], object], items: Sequence, warmup: int, budget_s: float = float("inf")) -> dict:
+def time_each(
+    fn: Callable[[object], object], items: Sequence, warmup: int, budget_s: float = float("inf")
+) -> dict:
     """fn(item) once per item, timed separately, after `warmup` untimed calls on the first items."""
     for item in items[:warmup]:
         fn(item)
@@ -62,8 +64,13 @@ def _timed_calls(calls, budget_s: float) -> list[float]:
     return times
 
 
-def throughput(fn: Callable[[list], object], items: Sequence, batch: int, warmup_batches: int = 1,
-               budget_s: float = float("inf")) -> dict:
+def throughput(
+    fn: Callable[[list], object],
+    items: Sequence,
+    batch: int,
+    warmup_batches: int = 1,
+    budget_s: float = float("inf"),
+) -> dict:
     """Texts per second of fn(batch_of_items) over consecutive batches of `items`."""
     batches = [list(items[i : i + batch]) for i in range(0, len(items), batch)]
     for b in batches[:warmup_batches]:
@@ -76,5 +83,9 @@ def throughput(fn: Callable[[list], object], items: Sequence, batch: int, warmup
         done += len(b)
         if elapsed > budget_s:
             break
-    return {"batch": batch, "texts": done, "seconds": round(elapsed, 4),
-            "texts_per_s": round(done / elapsed, 2) if elapsed > 0 else None}
+    return {
+        "batch": batch,
+        "texts": done,
+        "seconds": round(elapsed, 4),
+        "texts_per_s": round(done / elapsed, 2) if elapsed > 0 else None,
+    }
