@@ -1,0 +1,352 @@
+"""Generate the Android core module's golden data from the Python SDK (the reference the Java code must equal).
+
+Writes, under android_demo/core/src:
+  test/resources/golden/tokens.json      token ids of >= 300 tricky strings, from the SDK's TextEncoder
+  test/resources/golden/codepoints.json  per-block hashes of the normaliser / pre-tokeniser over every code point
+  test/resources/golden/scoring.json     probabilities and decisions for given embeddings, via the SDK's Classifier
+  main/java/org/emolite/core/BertUnicodeData.java  the character classes of `tokenizers`, read off it by probing
+
+Nothing here hard-codes the bundle: every number comes from the bundle (default: the SDK's shipped one) and the
+SDK. Run with the project venv:  .venv/bin/python android_demo/tools/make_golden.py  (or `make -C android_demo
+golden`); `--check` exits 1 when the committed files differ from what the SDK produces now.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger("make_golden")
+
+ANDROID = Path(__file__).resolve().parents[1]
+GOLDEN_DIR = ANDROID / "core" / "src" / "test" / "resources" / "golden"
+JAVA_TABLES = ANDROID / "core" / "src" / "main" / "java" / "org" / "emolite" / "core" / "BertUnicodeData.java"
+SEED = 20261124
+MAX_CP = 0x110000
+BLOCK = 4096  # code points per hash block in codepoints.json
+AMBIGUOUS = 2e-5  # probability margins below this are left out: float32 vs float64 may decide them differently
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def code_points() -> Iterable[int]:
+    """Every Unicode scalar value (surrogates cannot be in a Python str given to `tokenizers`)."""
+    return (cp for cp in range(MAX_CP) if not 0xD800 <= cp <= 0xDFFF)
+
+
+def ranges(cps: Iterable[int]) -> str:
+    """'300-36f,483,...': sorted code points as hex ranges."""
+    out: list[str] = []
+    start = prev = None
+    for cp in sorted(cps):
+        if prev is not None and cp == prev + 1:
+            prev = cp
+            continue
+        if start is not None:
+            out.append(f"{start:x}" if start == prev else f"{start:x}-{prev:x}")
+        start = prev = cp
+    if start is not None:
+        out.append(f"{start:x}" if start == prev else f"{start:x}-{prev:x}")
+    return ",".join(out)
+
+
+def hex_cps(text: str) -> str:
+    return ".".join(f"{ord(c):x}" for c in text)
+
+
+def f32_b64(vector: np.ndarray) -> str:
+    """Little-endian float32 bytes, base64: exact and a quarter of the size of decimal JSON."""
+    return base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode("ascii")
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def dump_json(data: object) -> str:
+    """JSON with one case per line (diffable, compact); ASCII, so lone surrogates and controls survive."""
+    return _dump(data, 0) + "\n"
+
+
+def _dump(value: object, depth: int) -> str:
+    pad = " " * (depth + 1)
+    if isinstance(value, dict) and value:
+        body = f",\n{pad}".join(f"{json.dumps(k)}: {_dump(v, depth + 1)}" for k, v in value.items())
+        return "{\n" + pad + body + "\n" + " " * depth + "}"
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        body = f",\n{pad}".join(json.dumps(v, ensure_ascii=True) for v in value)
+        return "[\n" + pad + body + "\n" + " " * depth + "]"
+    return json.dumps(value, ensure_ascii=True)
+
+
+# -- unicode tables --------------------------------------------------------------------------------
+def _probe(fn: Callable[[str], str], keep: Callable[[int, str], bool]) -> list[int]:
+    return [cp for cp in code_points() if keep(cp, fn(chr(cp)))]
+
+
+def unicode_tables() -> dict[str, str]:
+    """Character classes of the installed `tokenizers`, probed one normaliser step at a time."""
+    from tokenizers import normalizers, pre_tokenizers
+
+    def step(**flags: bool) -> Callable[[str], str]:
+        args = {"clean_text": False, "handle_chinese_chars": False, "strip_accents": False, "lowercase": False}
+        return normalizers.BertNormalizer(**{**args, **flags}).normalize_str
+
+    pre = pre_tokenizers.BertPreTokenizer()
+
+    def pre_class(cp: int) -> str:
+        words = [w for w, _ in pre.pre_tokenize_str("a" + chr(cp) + "b")]
+        return "W" if words == ["a", "b"] else "P" if words == ["a", chr(cp), "b"] else ""
+
+    lower = step(lowercase=True)
+    classes = {cp: pre_class(cp) for cp in code_points()}
+    lower_map = {cp: lower(chr(cp)) for cp in code_points()}
+    return {
+        "CONTROL": ranges(_probe(step(clean_text=True), lambda cp, out: out == "")),
+        "WHITESPACE": ranges(cp for cp, c in classes.items() if c == "W"),
+        "PUNCTUATION": ranges(cp for cp, c in classes.items() if c == "P"),
+        "CHINESE": ranges(_probe(step(handle_chinese_chars=True), lambda cp, out: out == f" {chr(cp)} ")),
+        "NONSPACING_MARK": ranges(_probe(step(strip_accents=True), lambda cp, out: out == "")),
+        "LOWERCASE": ",".join(f"{cp:x}:{hex_cps(out)}" for cp, out in lower_map.items() if out != chr(cp)),
+    }
+
+
+def java_tables(tables: dict[str, str]) -> str:
+    import tokenizers
+
+    def literal(text: str) -> str:
+        parts = [text[i : i + 100] for i in range(0, len(text), 100)] or [""]
+        return "\n            + ".join(f'"{p}"' for p in parts)
+
+    fields = "\n".join(f"    static final String {k} =\n            {literal(v)};\n" for k, v in tables.items())
+    return (
+        "package org.emolite.core;\n\n"
+        f"// GENERATED by android_demo/tools/make_golden.py from tokenizers {tokenizers.__version__}: do not edit.\n"
+        "/** Character classes of the Python SDK's `tokenizers`, probed over every code point (hex ranges). */\n"
+        "final class BertUnicodeData {\n"
+        "    private BertUnicodeData() {}\n\n"
+        f"{fields}"
+        "}\n"
+    )
+
+
+# -- token ids -------------------------------------------------------------------------------------
+def tricky_strings() -> list[str]:
+    """Hand-picked hard cases plus seeded random mixes of hard characters."""
+    from tricky_strings import hand_picked, random_mixes
+
+    cases = hand_picked()
+    cases += random_mixes(np.random.default_rng(SEED), 160)
+    seen: set[str] = set()
+    return [c for c in cases if not (c in seen or seen.add(c))]
+
+
+def token_golden(bundle_dir: Path) -> dict:
+    from emolite.bundle import Bundle
+    from emolite.text import TextEncoder
+
+    bundle = Bundle.open(bundle_dir)
+    tok = bundle.manifest["tokenizer"]
+    encoder = TextEncoder(bundle.file(tok["file"]), bundle.max_seq_length, tok.get("pad_id", 0))
+    texts = tricky_strings()
+    ids, truncated = encoder.encode(texts)
+    cases = [
+        {"text": t, "ids": i, "truncated": tr, "blank": not t.strip()} for t, i, tr in zip(texts, ids, truncated)
+    ]
+    return {"source": _source(bundle, [tok["file"], tok["vocab"]]), "cases": cases}
+
+
+def _source(bundle, files: list[str]) -> dict:
+    """Which bundle files the golden data depends on, so a stale golden file says so."""
+    import emolite
+    import tokenizers
+
+    return {
+        "bundle": bundle.manifest["name"],
+        "files": {f: bundle.manifest["files"][f]["sha256"] for f in files},
+        "emolite": emolite.__version__,
+        "tokenizers": tokenizers.__version__,
+        "regenerate": ".venv/bin/python android_demo/tools/make_golden.py",
+    }
+
+
+def codepoint_golden(bundle_dir: Path) -> dict:
+    """Hash of the bundle normaliser's output and the pre-tokeniser class of every code point, per block."""
+    from tokenizers import Tokenizer, pre_tokenizers
+
+    from emolite.bundle import Bundle
+
+    bundle = Bundle.open(bundle_dir)
+    tok = bundle.manifest["tokenizer"]
+    normalize = Tokenizer.from_file(str(bundle.file(tok["file"]))).normalizer.normalize_str
+    pre = pre_tokenizers.BertPreTokenizer()
+    blocks: dict[int, hashlib._Hash] = {}
+    for cp in code_points():
+        words = [w for w, _ in pre.pre_tokenize_str("a" + chr(cp) + "b")]
+        cls = "W" if words == ["a", "b"] else "P" if words == ["a", chr(cp), "b"] else "-"
+        line = f"{cp:x}:{hex_cps(normalize(chr(cp)))}:{cls}\n"
+        blocks.setdefault(cp // BLOCK, hashlib.sha256()).update(line.encode("ascii"))
+    return {
+        "source": _source(bundle, [tok["file"]]),
+        "block_size": BLOCK,
+        "line_format": "hex(cp) ':' normalised code points as hex joined by '.' ':' W|P|- (pre-tokeniser class)",
+        "blocks": {f"{b:x}": h.hexdigest()[:16] for b, h in sorted(blocks.items())},
+    }
+
+
+# -- scoring ---------------------------------------------------------------------------------------
+def _unit(v: np.ndarray) -> np.ndarray:
+    return (v / np.linalg.norm(v)).astype(np.float32)
+
+
+def given_vectors(clf, rng: np.random.Generator, n_synthetic: int) -> dict[str, np.ndarray]:
+    """The bundle's golden embeddings (real texts) plus seeded mixtures of label rows and noise."""
+    golden = clf.bundle.manifest["golden"]["embeddings"]["onnx"]
+    vectors = {f"golden{i}": np.asarray(v, dtype=np.float32) for i, v in enumerate(golden)}
+    rows = np.concatenate([clf.bundle.label_set(n).embeddings for n in clf.label_sets()])
+    dim = rows.shape[1]
+    for i in range(n_synthetic):
+        kind = i % 4
+        a, b = rows[rng.integers(len(rows))], rows[rng.integers(len(rows))]
+        noise = rng.standard_normal(dim).astype(np.float32) / np.sqrt(dim)
+        mix = {0: a + 0.3 * noise, 1: a + b + 0.5 * noise, 2: noise, 3: a + 0.8 * b + 1.5 * noise}[kind]
+        vectors[f"synthetic{i}"] = _unit(mix)
+    return vectors
+
+
+def _case(clf, name: str, vector: np.ndarray, label_set, multi: bool) -> dict | None:
+    probs = clf._probabilities(vector[None, :], label_set, multi)[0]
+    pred = clf._decide("", probs, label_set, multi, False, None)
+    if _ambiguous(probs, label_set.thresholds if multi else None):
+        return None
+    return {
+        "vector": name,
+        "label_set": label_set.name,
+        "multi_label": multi,
+        "scores": [round(float(p), 9) for p in probs],  # in the label set's row order
+        "order": [label_set.labels.index(lbl) for lbl in pred.labels],
+        "predicted": pred.predicted,
+    }
+
+
+def _ambiguous(probs: np.ndarray, thresholds: np.ndarray | None) -> bool:
+    top2 = np.sort(probs)[-2:] if len(probs) > 1 else np.array([0.0, 1.0])
+    near_threshold = thresholds is not None and bool(np.any(np.abs(probs - thresholds) < AMBIGUOUS))
+    return near_threshold or bool(top2[1] - top2[0] < AMBIGUOUS)
+
+
+def custom_row(template_vectors: np.ndarray) -> np.ndarray:
+    """Classifier._label_embedding's rule: the mean of the template embeddings, L2-normalised."""
+    mean = template_vectors.mean(axis=0)
+    return (mean / np.linalg.norm(mean)).astype(np.float32)
+
+
+def check_custom_rule_against_sdk(clf, word: str = "nostalgia") -> None:
+    """Prove `custom_row` is the SDK's rule on real embeddings before using it on given ones."""
+    templates = [t.format(label=word) for t in clf.templates]
+    expected = clf._label_embedding(word)
+    got = custom_row(clf.embed(templates))
+    if not np.allclose(got, expected, atol=1e-6):
+        raise SystemExit("custom_row no longer matches Classifier._label_embedding: update make_golden.py")
+
+
+def custom_golden(clf, vectors: dict[str, np.ndarray], rng: np.random.Generator) -> dict:
+    from emolite.bundle import LabelSet
+
+    words = ["Nostalgia", "relieved", "Schadenfreude", "ennui", "hopeful"]
+    dim = clf.bundle.dim
+    per_word = {w: np.stack([_unit(rng.standard_normal(dim)) for _ in clf.templates]) for w in words}
+    rows = {w: custom_row(v) for w, v in per_word.items()}
+    label_set = LabelSet(
+        name="",
+        labels=tuple(words),
+        prompts={w: [t.format(label=w) for t in clf.templates] for w in words},
+        multi_label=False,
+        thresholds=np.full(len(words), clf.default_threshold, dtype=np.float32),
+        embeddings=np.stack([rows[w] for w in words]),
+    )
+    # text vectors near the custom rows, so the decisions are not all ties
+    texts = {f"custom{i}": _unit(rows[words[i % len(words)]] + 0.4 * _unit(rng.standard_normal(dim))) for i in range(8)}
+    vectors.update(texts)
+    cases = [c for name in texts for m in (False, True) if (c := _case(clf, name, texts[name], label_set, m))]
+    return {
+        "words": words,
+        "templates": [t.format(label="{label}") for t in clf.templates],
+        "template_vectors": {w: [f32_b64(v) for v in per_word[w]] for w in words},
+        "rows": {w: f32_b64(rows[w]) for w in words},
+        "default_threshold": clf.default_threshold,
+        "cases": cases,
+    }
+
+
+def scoring_golden(clf) -> dict:
+    rng = np.random.default_rng(SEED)
+    check_custom_rule_against_sdk(clf)
+    vectors = given_vectors(clf, rng, 16)
+    cases = []
+    for name, vector in list(vectors.items()):
+        for set_name in clf.label_sets():
+            label_set = clf.bundle.label_set(set_name)
+            cases += [c for m in (True, False) if (c := _case(clf, name, vector, label_set, m))]
+    custom = custom_golden(clf, vectors, rng)
+    files = [m["file"] for m in clf.bundle.manifest["label_sets"].values()]
+    return {
+        "source": _source(clf.bundle, files),
+        "logit_scale": clf.logit_scale,
+        "logit_bias": clf.logit_bias,
+        "tolerance": 1e-5,
+        "vectors": {k: f32_b64(v) for k, v in vectors.items()},
+        "cases": cases,
+        "custom": custom,
+    }
+
+
+# -- entry points ----------------------------------------------------------------------------------
+def generate(bundle_dir: Path | None = None, clf=None) -> dict[Path, str]:
+    """Every generated file's path and text (nothing written)."""
+    import emolite
+    from emolite.bundle import DEFAULT_BUNDLE
+
+    bundle_dir = Path(bundle_dir or DEFAULT_BUNDLE)
+    clf = clf or emolite.load(bundle_dir, backend="onnx")
+    return {
+        JAVA_TABLES: java_tables(unicode_tables()),
+        GOLDEN_DIR / "tokens.json": dump_json(token_golden(bundle_dir)),
+        GOLDEN_DIR / "codepoints.json": dump_json(codepoint_golden(bundle_dir)),
+        GOLDEN_DIR / "scoring.json": dump_json(scoring_golden(clf)),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bundle", type=Path, default=None, help="bundle directory (default: the SDK's shipped one)")
+    parser.add_argument("--check", action="store_true", help="exit 1 if the committed files differ; write nothing")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    stale = []
+    for path, text in generate(args.bundle).items():
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current == text:
+            logger.info("unchanged %s", path.relative_to(ANDROID))
+        elif args.check:
+            stale.append(path)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            logger.info("wrote %s (%d bytes)", path.relative_to(ANDROID), len(text))
+    for path in stale:
+        logger.error("stale: %s; regenerate with .venv/bin/python android_demo/tools/make_golden.py", path)
+    return 1 if stale else 0
+
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tricky_strings.py beside this file
+
+if __name__ == "__main__":
+    sys.exit(main())
