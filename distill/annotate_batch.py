@@ -254,22 +254,29 @@ async def _resume(runner: BatchRunner, wait: bool) -> list[TextItem]:
 
 
 async def _rounds(runner: BatchRunner, todo: list[TextItem], retry: list[TextItem], wait: bool) -> None:
-    """Submit, wait, merge; resubmit transient failures for up to max_retries more rounds."""
-    todo = list({t.id: t for t in [*todo, *retry]}.values())
-    for round_no in range(runner.opts.max_retries + 1):
-        if not todo or runner.budget.exhausted:
+    """Submit, wait, merge; resubmit transient failures until each text had 1 + max_retries rounds."""
+    tries = {**{t.id: 0 for t in todo}, **{t.id: 1 for t in retry}}  # a resumed batch was one round
+    limit = runner.opts.max_retries
+    queue = list({t.id: t for t in [*todo, *retry]}.values())
+    while queue:
+        _give_up(runner, [t for t in queue if tries[t.id] > limit], limit + 1)
+        queue = [t for t in queue if tries[t.id] <= limit]
+        if not queue or runner.budget.exhausted:
             return
-        if round_no:
-            runner.summary.retries += len(todo)
-        ids = await runner.submit(todo)
+        runner.summary.retries += sum(1 for t in queue if tries[t.id])
+        ids = await runner.submit(queue)
         if not wait:
             return
-        todo = []
+        queue = []
         for bid in ids:
-            todo += await runner.merge(await runner.wait(bid, True))
-    tries = runner.opts.max_retries + 1
+            queue += await runner.merge(await runner.wait(bid, True))
+        for t in queue:
+            tries[t.id] += 1
+
+
+def _give_up(runner: BatchRunner, items: list[TextItem], tries: int) -> None:
     failures = [runner.teacher.failure(t, f"out_of_retries: transient batch failures in {tries} rounds", tries, {},
-                                       "batch") for t in todo]
+                                       "batch") for t in items]
     runner.store.save_many(failures)
     for rec in failures:
         runner._count(rec)

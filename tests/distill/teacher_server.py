@@ -33,6 +33,11 @@ VOCAB = ("joy", "gratitude", "mild annoyance", "curiosity", "sadness", "relief",
 ANSWERS = {"ok", "prose", "wrongjson", "refusal", "filter"}  # 200 responses that carry a chat answer
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # with the default 5, bursts of reconnects time out in connect()
+
+
 class TeacherServer:
     """Threaded HTTP server; `base_url` ends in /v1. Use as a context manager or call start()/stop()."""
 
@@ -48,9 +53,8 @@ class TeacherServer:
         self.attempts: dict[str, int] = {}
         self.files: dict[str, bytes] = {}
         self.batches: dict[str, dict[str, Any]] = {}
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.httpd = _Server(("127.0.0.1", port), _handler(self))
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     @property
     def base_url(self) -> str:
