@@ -86,7 +86,9 @@ class AnnotateOptions:
 
     def __post_init__(self) -> None:
         if self.response_format not in RESPONSE_FORMATS:
-            raise ValueError(f"response_format must be one of {RESPONSE_FORMATS}, not {self.response_format!r}")
+            raise ValueError(
+                f"response_format must be one of {RESPONSE_FORMATS}, not {self.response_format!r}"
+            )
         for name in ("concurrency", "max_answer_tokens"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
@@ -115,10 +117,12 @@ class RunSummary:
 
     def line(self) -> str:
         skipped = self.skipped_done + self.skipped_failed
-        text = (f"done {self.done}, failed {self.failed}, skipped {skipped}, pending {self.pending}"
-                f" | requests {self.requests} (retries {self.retries})"
-                f" | tokens {self.prompt_tokens} prompt + {self.completion_tokens} completion"
-                f" | {self.seconds:.1f}s")
+        text = (
+            f"done {self.done}, failed {self.failed}, skipped {skipped}, pending {self.pending}"
+            f" | requests {self.requests} (retries {self.retries})"
+            f" | tokens {self.prompt_tokens} prompt + {self.completion_tokens} completion"
+            f" | {self.seconds:.1f}s"
+        )
         return text + (f" | stopped: {self.stopped} reached" if self.stopped else "")
 
     def to_dict(self) -> dict[str, Any]:
@@ -126,6 +130,7 @@ class RunSummary:
 
 
 # ---------------------------------------------------------------- retries
+
 
 class TransientError(Exception):
     """A fault worth another try: `kind` names it (429, 503, timeout, connection, malformed...)."""
@@ -195,15 +200,21 @@ def classify(exc: BaseException, redact: Redactor) -> Exception:
         return TransientError("timeout", "no answer within the request timeout")
     if isinstance(exc, openai.APIConnectionError):
         cause = exc.__cause__ or exc
-        return TransientError("connection", redact(f"connection error: {type(cause).__name__}: {cause}")[:300])
+        return TransientError(
+            "connection", redact(f"connection error: {type(cause).__name__}: {cause}")[:300]
+        )
     if isinstance(exc, openai.APIStatusError):
         status, body = exc.status_code, redact(_body_text(exc.response))
         message = f"http_{status}: {_error_message(body)}"
         if status in (429, 408, 409) or status >= 500:
             return TransientError(str(status), message, parse_retry_after(exc.response.headers))
         if status in (401, 403, 404):
-            return AnnotationError(f"the teacher server refused the run ({message}); check the model name, "
-                                   "the base URL and the API key")
+            return AnnotationError(
+                f"the teacher server refused the run ({message}); check the model name, "
+                "the base URL and the API key"
+            )
+        if "content_filter" in body or "content management policy" in body:  # Azure filters the prompt
+            return PermanentError(f"http_{status}", f"content_filter: {message}", body)
         return PermanentError(f"http_{status}", message, body)
     if isinstance(exc, (ValueError, UnicodeDecodeError)):
         return TransientError("malformed", redact(f"malformed response body: {exc}")[:300])
@@ -228,6 +239,7 @@ def _error_message(body: str) -> str:
 
 
 # ---------------------------------------------------------------- budget
+
 
 class Budget:
     """Request and token caps. A request reserves its worst case (prompt + max answer) before it is sent."""
@@ -267,6 +279,7 @@ def approx_tokens(text: str) -> int:
 
 # ---------------------------------------------------------------- the teacher
 
+
 def make_client(opts: AnnotateOptions, *, asynchronous: bool = True):
     """An openai client with its own retries off: this module retries, counts tries and honours budgets.
 
@@ -278,8 +291,10 @@ def make_client(opts: AnnotateOptions, *, asynchronous: bool = True):
     key = os.environ.get(opts.api_key_env)
     if not key:
         if not opts.base_url:
-            raise MissingAPIKeyError(f"no API key: set the {opts.api_key_env} environment variable "
-                                     "(or name another one with --api-key-env)")
+            raise MissingAPIKeyError(
+                f"no API key: set the {opts.api_key_env} environment variable "
+                "(or name another one with --api-key-env)"
+            )
         logger.info("%s is not set; sending no key to %s", opts.api_key_env, opts.base_url)
         key = "no-key"
     cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
@@ -293,14 +308,20 @@ class Teacher:
         self.client, self.redact, self.opts, self.spec = client, redact, opts, spec
         self.policy = RetryPolicy(opts.max_retries, opts.backoff_base, opts.backoff_max)
         self.format = "json_schema" if opts.response_format == "auto" else opts.response_format
-        self.params = {"max_tokens": opts.max_answer_tokens, "temperature": opts.temperature, "seed": opts.seed}
-        self.adapted: set[str] = set()
+        self.params = {
+            "max_tokens": opts.max_answer_tokens,
+            "temperature": opts.temperature,
+            "seed": opts.seed,
+        }
 
     def body(self, item: TextItem) -> dict[str, Any]:
         """The chat-completions request body for one text (also a Batch API line's body)."""
         body: dict[str, Any] = {
             "model": self.opts.model,
-            "messages": [{"role": "system", "content": self.spec.system}, {"role": "user", "content": item.text}],
+            "messages": [
+                {"role": "system", "content": self.spec.system},
+                {"role": "user", "content": item.text},
+            ],
             **{k: v for k, v in self.params.items() if v is not None},
         }
         fmt = response_format(self.spec, self.format)
@@ -310,7 +331,12 @@ class Teacher:
 
     def estimate(self, item: TextItem) -> int:
         """Worst-case tokens of one request, reserved against --max-tokens before it is sent."""
-        return self.system_tokens + approx_tokens(item.text) + MESSAGE_OVERHEAD_TOKENS + self.opts.max_answer_tokens
+        return (
+            self.system_tokens
+            + approx_tokens(item.text)
+            + MESSAGE_OVERHEAD_TOKENS
+            + self.opts.max_answer_tokens
+        )
 
     @property
     def system_tokens(self) -> int:
@@ -318,48 +344,78 @@ class Teacher:
             self._system_tokens = approx_tokens(self.spec.system)
         return self._system_tokens
 
-    def adapt(self, error: PermanentError) -> bool:
-        """Drop or rename an optional request field a server rejects (once each); True if the request changed.
+    def adapt(self, error: PermanentError, sent: dict[str, Any]) -> bool:
+        """True if a 400 names an optional request field and the next request differs in it from `sent`.
 
         Servers differ: some lack JSON-schema output, reasoning models want max_completion_tokens and the
-        default temperature, some gateways reject `seed`.
+        default temperature, some gateways reject `seed`. Each field is changed once, by whichever request
+        reports it first; requests already in flight with the old field only need resending.
         """
-        text = f"{error} {error.body or ''}".lower()
         if error.kind != "http_400":
             return False
-        if ("response_format" in text or "json_schema" in text) and self.opts.response_format == "auto" \
-                and self.format != "none":
+        text = f"{error} {error.body or ''}".lower()
+        if "response_format" in text or "json_schema" in text or "json_object" in text:
+            sent_format = (sent.get("response_format") or {}).get("type", "none")
+            if sent_format != self.format:
+                return True
+            if self.opts.response_format != "auto" or self.format == "none":
+                return False
             self.format = {"json_schema": "json_object", "json_object": "none"}[self.format]
             logger.warning("the server rejected the response format; falling back to %s", self.format)
             return True
         for name, change in (("max_tokens", "max_completion_tokens"), ("temperature", None), ("seed", None)):
-            if name in text and self.params.get(name) is not None and name not in self.adapted:
-                self.adapted.add(name)
-                value = self.params.pop(name)
-                if change:
-                    self.params[change] = value
-                logger.warning("the server rejected %r; %s", name, f"sending {change}" if change else "dropping it")
+            if name in text and name in sent:
+                if name in self.params:
+                    value = self.params.pop(name)
+                    if change:
+                        self.params[change] = value
+                    logger.warning(
+                        "the server rejected %r; %s", name, f"sending {change}" if change else "dropping it"
+                    )
                 return True
         return False
 
     async def complete(self, item: TextItem) -> tuple[dict[str, Any], str]:
-        """One try: POST the request, return (parsed JSON body, raw body text); raises classified errors."""
+        """One try: POST the request, return (parsed JSON body, raw body text); raises classified errors.
+
+        A classified error carries the request body in `.sent`, so `adapt` can tell what was sent.
+        """
+        body = self.body(item)
         try:
             raw = await self.client.chat.completions.with_raw_response.create(
-                **self.body(item), timeout=self.opts.timeout
+                **body, timeout=self.opts.timeout
             )
             text = raw.http_response.text
             return json.loads(text), text
         except Exception as exc:  # classified below; anything unknown propagates unchanged
-            raise classify(exc, self.redact) from None
+            err = classify(exc, self.redact)
+            err.sent = body
+            raise err from None
 
-    def record(self, item: TextItem, data: dict[str, Any], raw: str, attempts: int, usage: dict[str, int],
-               source: str) -> Record:
+    def record(
+        self,
+        item: TextItem,
+        data: dict[str, Any],
+        raw: str,
+        attempts: int,
+        usage: dict[str, int],
+        source: str,
+    ) -> Record:
         """A done or failed record from a chat-completion body (ValueError if the body is not one)."""
         message, _ = read_completion(data)
-        rec = Record(id=item.id, text=item.text, teacher=self.opts.model, prompt_version=self.spec.version,
-                     mode=self.spec.mode, label_set=self.spec.label_set, status="done", attempts=attempts,
-                     usage=usage, source=source, meta=item.meta)
+        rec = Record(
+            id=item.id,
+            text=item.text,
+            teacher=self.opts.model,
+            prompt_version=self.spec.version,
+            mode=self.spec.mode,
+            label_set=self.spec.label_set,
+            status="done",
+            attempts=attempts,
+            usage=usage,
+            source=source,
+            meta=item.meta,
+        )
         content = message.get("content")
         rec.raw = self.redact(content if isinstance(content, str) else raw)[:4000]
         try:
@@ -367,18 +423,41 @@ class Teacher:
         except AnswerError as exc:
             rec.status, rec.error = "failed", self.redact(f"{exc.reason}: {exc.detail}")[:1000]
             return rec
-        rec.descriptors, rec.labels, rec.rationale = parsed["descriptors"], parsed["labels"], parsed["rationale"]
+        rec.descriptors, rec.labels, rec.rationale = (
+            parsed["descriptors"],
+            parsed["labels"],
+            parsed["rationale"],
+        )
         return rec
 
-    def failure(self, item: TextItem, error: str, attempts: int, usage: dict[str, int], source: str,
-                raw: str | None = None) -> Record:
-        return Record(id=item.id, text=item.text, teacher=self.opts.model, prompt_version=self.spec.version,
-                      mode=self.spec.mode, label_set=self.spec.label_set, status="failed",
-                      error=self.redact(error)[:1000], raw=self.redact(raw)[:4000] if raw else None,
-                      attempts=attempts, usage=usage, source=source, meta=item.meta)
+    def failure(
+        self,
+        item: TextItem,
+        error: str,
+        attempts: int,
+        usage: dict[str, int],
+        source: str,
+        raw: str | None = None,
+    ) -> Record:
+        return Record(
+            id=item.id,
+            text=item.text,
+            teacher=self.opts.model,
+            prompt_version=self.spec.version,
+            mode=self.spec.mode,
+            label_set=self.spec.label_set,
+            status="failed",
+            error=self.redact(error)[:1000],
+            raw=self.redact(raw)[:4000] if raw else None,
+            attempts=attempts,
+            usage=usage,
+            source=source,
+            meta=item.meta,
+        )
 
 
 # ---------------------------------------------------------------- the live run
+
 
 class Annotator:
     """Runs texts through a Teacher with bounded concurrency, saving each record as it arrives."""
@@ -392,8 +471,13 @@ class Annotator:
         from tqdm import tqdm
 
         items = iter(todo)
-        with tqdm(total=len(todo), unit="text", disable=_no_bar(self.teacher.opts.progress), smoothing=0.05,
-                  dynamic_ncols=True) as self.bar:
+        with tqdm(
+            total=len(todo),
+            unit="text",
+            disable=_no_bar(self.teacher.opts.progress),
+            smoothing=0.05,
+            dynamic_ncols=True,
+        ) as self.bar:
             workers = [self._worker(items) for _ in range(min(self.teacher.opts.concurrency, len(todo) or 1))]
             await asyncio.gather(*workers)
         if self.fatal:
@@ -445,13 +529,15 @@ class Annotator:
                 self._use(usage, used, estimate)
                 return self.teacher.record(item, data, raw, tries, usage, "api")
             if isinstance(err, PermanentError):
-                if self.teacher.adapt(err):
+                if self.teacher.adapt(err, getattr(err, "sent", {})):
                     continue
                 return self.teacher.failure(item, str(err), tries, usage, "api", err.body)
             self.summary.faults[err.kind] += 1
             last = err
             if retries >= self.teacher.policy.max_retries:
-                return self.teacher.failure(item, f"out_of_retries: {last} (after {tries} tries)", tries, usage, "api")
+                return self.teacher.failure(
+                    item, f"out_of_retries: {last} (after {tries} tries)", tries, usage, "api"
+                )
             retries += 1
             self.summary.retries += 1
             delay = self.teacher.policy.delay(retries, getattr(err, "retry_after", None))
@@ -472,8 +558,10 @@ def _no_bar(progress: bool | None) -> bool | None:
 
 # ---------------------------------------------------------------- public entry points
 
-def plan(items: Iterable[Any], store: AnnotationStore, spec: PromptSpec, opts: AnnotateOptions,
-         summary: RunSummary) -> list[TextItem]:
+
+def plan(
+    items: Iterable[Any], store: AnnotationStore, spec: PromptSpec, opts: AnnotateOptions, summary: RunSummary
+) -> list[TextItem]:
     """The texts still to ask: all of them minus those the store holds (failed ones too, unless retrying)."""
     texts = collect(items)
     status = store.statuses(opts.model, spec.version)
@@ -527,16 +615,24 @@ def estimate(items: Iterable[Any], store: AnnotationStore, opts: AnnotateOptions
     prompt = sum(system + approx_tokens(t.text) + MESSAGE_OVERHEAD_TOKENS for t in todo)
     typical = TYPICAL_ANSWER_TOKENS[spec.mode] + (TYPICAL_ANSWER_TOKENS["rationale"] if spec.rationale else 0)
     out = {
-        "model": opts.model, "prompt_version": spec.version, "texts": summary.total,
-        "skipped_done": summary.skipped_done, "skipped_failed": summary.skipped_failed, "requests": len(todo),
-        "prompt_tokens": prompt, "completion_tokens": typical * len(todo),
+        "model": opts.model,
+        "prompt_version": spec.version,
+        "texts": summary.total,
+        "skipped_done": summary.skipped_done,
+        "skipped_failed": summary.skipped_failed,
+        "requests": len(todo),
+        "prompt_tokens": prompt,
+        "completion_tokens": typical * len(todo),
         "completion_tokens_max": opts.max_answer_tokens * len(todo),
         "tokenizer": "approximate (4 characters a token)" if _no_tiktoken() else "tiktoken o200k_base",
     }
     if opts.price_prompt is not None and opts.price_completion is not None:
-        out["cost_usd"] = round((prompt * opts.price_prompt + out["completion_tokens"] * opts.price_completion) / 1e6, 4)
+        out["cost_usd"] = round(
+            (prompt * opts.price_prompt + out["completion_tokens"] * opts.price_completion) / 1e6, 4
+        )
         out["cost_usd_max"] = round(
-            (prompt * opts.price_prompt + out["completion_tokens_max"] * opts.price_completion) / 1e6, 4)
+            (prompt * opts.price_prompt + out["completion_tokens_max"] * opts.price_completion) / 1e6, 4
+        )
     return out
 
 

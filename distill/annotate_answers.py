@@ -64,7 +64,9 @@ def _template(version: str) -> string.Template:
     return string.Template(path.read_text(encoding="utf-8").strip())
 
 
-def resolve_labels(labels: str | list[str] | tuple[str, ...] | None) -> tuple[str | None, tuple[str, ...], bool]:
+def resolve_labels(
+    labels: str | list[str] | tuple[str, ...] | None,
+) -> tuple[str | None, tuple[str, ...], bool]:
     """A label-set name (see `emolite labels`) or a list of label words -> (set name, labels, multi-label)."""
     from emolite.export.label_sets import LABEL_SETS
 
@@ -83,8 +85,9 @@ def resolve_labels(labels: str | list[str] | tuple[str, ...] | None) -> tuple[st
     return f"custom-{digest}", tuple(words), True
 
 
-def build_prompt(mode: str = "descriptors", labels=None, version: str | None = None,
-                 rationale: bool = False) -> PromptSpec:
+def build_prompt(
+    mode: str = "descriptors", labels=None, version: str | None = None, rationale: bool = False
+) -> PromptSpec:
     """Render the prompt template of `mode` (or the given version) for a label set."""
     if mode not in MODES:
         raise PromptError(f"mode must be one of {MODES}, not {mode!r}")
@@ -97,13 +100,29 @@ def build_prompt(mode: str = "descriptors", labels=None, version: str | None = N
         return PromptSpec(mode, version, system, _schema("descriptors", None, rationale), rationale=rationale)
     set_name, words, multi = resolve_labels(labels)
     form = {"labels": ["..."] if multi else ["one label"], **({"rationale": "..."} if rationale else {})}
-    choice = ("Choose every label from the list that the writer expresses." if multi
-              else "Choose the single label from the list that best fits the writer's emotion.")
+    choice = (
+        "Choose every label from the list that the writer expresses."
+        if multi
+        else "Choose the single label from the list that best fits the writer's emotion."
+    )
     neutral = ' Choose "neutral" alone when no emotion is clear.' if "neutral" in words else ""
-    system = template.substitute(labels=", ".join(words), choice_rule=choice, neutral_rule=neutral,
-                                 rationale_rule=rationale_rule, answer_form=json.dumps(form))
-    return PromptSpec(mode, f"{version}:{set_name}", system, _schema("labels", words, rationale), set_name,
-                      words, rationale, multi)
+    system = template.substitute(
+        labels=", ".join(words),
+        choice_rule=choice,
+        neutral_rule=neutral,
+        rationale_rule=rationale_rule,
+        answer_form=json.dumps(form),
+    )
+    return PromptSpec(
+        mode,
+        f"{version}:{set_name}",
+        system,
+        _schema("labels", words, rationale),
+        set_name,
+        words,
+        rationale,
+        multi,
+    )
 
 
 def _schema(mode: str, labels: tuple[str, ...] | None, rationale: bool) -> dict[str, Any]:
@@ -119,14 +138,17 @@ def _schema(mode: str, labels: tuple[str, ...] | None, rationale: bool) -> dict[
 def response_format(spec: PromptSpec, kind: str) -> dict[str, Any] | None:
     """The `response_format` request field: "json_schema", "json_object" or "none" (plain text)."""
     if kind == "json_schema":
-        return {"type": "json_schema",
-                "json_schema": {"name": f"emotion_{spec.mode}", "schema": spec.schema, "strict": True}}
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": f"emotion_{spec.mode}", "schema": spec.schema, "strict": True},
+        }
     if kind == "json_object":
         return {"type": "json_object"}
     return None
 
 
 # ---------------------------------------------------------------- reading answers
+
 
 def read_completion(data: Any) -> tuple[dict[str, Any], dict[str, int]]:
     """(message, usage) from a chat-completion body; raises ValueError when the body is not one."""
@@ -191,7 +213,7 @@ def normalise(obj: Any, spec: PromptSpec) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise AnswerError("schema", f"expected a JSON object with {key!r}, got {type(obj).__name__}")
     if key not in obj:
-        for alt in (("emotions", "descriptors", "labels", "label")):
+        for alt in ("emotions", "descriptors", "labels", "label"):
             if alt in obj:
                 obj = {**obj, key: obj[alt]}
                 break

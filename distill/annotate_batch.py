@@ -41,11 +41,22 @@ ENDPOINT = "/v1/chat/completions"
 class BatchRunner:
     """Submits, polls and merges batches for one teacher and prompt version."""
 
-    def __init__(self, teacher: Teacher, store: AnnotationStore, summary: RunSummary, budget: Budget, *,
-                 poll_interval: float, batch_size: int):
+    def __init__(
+        self,
+        teacher: Teacher,
+        store: AnnotationStore,
+        summary: RunSummary,
+        budget: Budget,
+        *,
+        poll_interval: float,
+        batch_size: int,
+    ):
         self.teacher, self.store, self.summary, self.budget = teacher, store, summary, budget
         self.client, self.opts = teacher.client, teacher.opts
         self.poll_interval, self.batch_size = poll_interval, batch_size
+        # request fields each batch was sent with (this process only): what `Teacher.adapt` compares against
+        self.sent: dict[str, dict[str, Any]] = {}
+        self.merging: str | None = None
 
     # -------------------------------------------------------- API calls with retries
 
@@ -86,7 +97,11 @@ class BatchRunner:
         """Create batches for as many texts as the budget allows; returns their ids."""
         ids = []
         for start in range(0, len(todo), self.batch_size):
-            chunk = [t for t in todo[start:start + self.batch_size] if self.budget.acquire(self.teacher.estimate(t))]
+            chunk = [
+                t
+                for t in todo[start : start + self.batch_size]
+                if self.budget.acquire(self.teacher.estimate(t))
+            ]
             if not chunk:
                 break
             ids.append(await self._submit_one(chunk))
@@ -95,20 +110,39 @@ class BatchRunner:
         return ids
 
     async def _submit_one(self, chunk: list[TextItem]) -> str:
-        lines = [json.dumps({"custom_id": t.id, "method": "POST", "url": ENDPOINT, "body": self.teacher.body(t)},
-                            ensure_ascii=False) for t in chunk]
+        lines = [
+            json.dumps(
+                {"custom_id": t.id, "method": "POST", "url": ENDPOINT, "body": self.teacher.body(t)},
+                ensure_ascii=False,
+            )
+            for t in chunk
+        ]
         payload = ("\n".join(lines) + "\n").encode("utf-8")
         files = self.client.files.with_raw_response
-        uploaded = await self.call_json("upload", files.create, file=("emolite-batch.jsonl", payload), purpose="batch")
+        uploaded = await self.call_json(
+            "upload", files.create, file=("emolite-batch.jsonl", payload), purpose="batch"
+        )
         batches = self.client.batches.with_raw_response
         created = await self.call_json(
-            "batch create", batches.create, input_file_id=uploaded["id"], endpoint=ENDPOINT,
-            completion_window="24h", metadata={"emolite_prompt_version": self.teacher.spec.version[:512]},
+            "batch create",
+            batches.create,
+            input_file_id=uploaded["id"],
+            endpoint=ENDPOINT,
+            completion_window="24h",
+            metadata={"emolite_prompt_version": self.teacher.spec.version[:512]},
         )
         spec = self.teacher.spec
-        self.store.add_batch(created["id"], teacher=self.opts.model, prompt_version=spec.version, mode=spec.mode,
-                             label_set=spec.label_set, input_file_id=uploaded["id"],
-                             status=created.get("status", "validating"), items=[(t.id, t.text, t.meta) for t in chunk])
+        self.store.add_batch(
+            created["id"],
+            teacher=self.opts.model,
+            prompt_version=spec.version,
+            mode=spec.mode,
+            label_set=spec.label_set,
+            input_file_id=uploaded["id"],
+            status=created.get("status", "validating"),
+            items=[(t.id, t.text, t.meta) for t in chunk],
+        )
+        self.sent[created["id"]] = self.teacher.body(chunk[0])
         self.summary.requests += len(chunk)
         logger.info("submitted batch %s with %d requests", created["id"], len(chunk))
         return created["id"]
@@ -117,9 +151,12 @@ class BatchRunner:
         """Record a batch created elsewhere, reading its texts back from its input file."""
         if any(b["batch_id"] == batch_id for b in self.store.batches()):
             return
-        info = await self.call_json("batch retrieve", self.client.batches.with_raw_response.retrieve, batch_id)
-        content = await self.call("input download", self.client.files.with_raw_response.content,
-                                  info["input_file_id"])
+        info = await self.call_json(
+            "batch retrieve", self.client.batches.with_raw_response.retrieve, batch_id
+        )
+        content = await self.call(
+            "input download", self.client.files.with_raw_response.content, info["input_file_id"]
+        )
         items = []
         for line in content.text.splitlines():
             if line.strip():
@@ -127,9 +164,16 @@ class BatchRunner:
                 text = next(m["content"] for m in req["body"]["messages"] if m["role"] == "user")
                 items.append((req["custom_id"], text, {}))
         spec = self.teacher.spec
-        self.store.add_batch(batch_id, teacher=self.opts.model, prompt_version=spec.version, mode=spec.mode,
-                             label_set=spec.label_set, input_file_id=info["input_file_id"],
-                             status=info.get("status", "unknown"), items=items)
+        self.store.add_batch(
+            batch_id,
+            teacher=self.opts.model,
+            prompt_version=spec.version,
+            mode=spec.mode,
+            label_set=spec.label_set,
+            input_file_id=info["input_file_id"],
+            status=info.get("status", "unknown"),
+            items=items,
+        )
 
     # -------------------------------------------------------- poll and merge
 
@@ -150,15 +194,22 @@ class BatchRunner:
 
     async def merge(self, info: dict[str, Any]) -> list[TextItem]:
         """Store a finished batch's answers; returns the texts to try again (transient line failures)."""
-        batch_id = info["id"]
+        batch_id = self.merging = info["id"]
         items = {i: TextItem(i, text, meta) for i, text, meta in self.store.batch_items(batch_id)}
         source = f"batch:{batch_id}"
-        merged = {r.id for r in self.store.records(status="all", teacher=self.opts.model,
-                                                   prompt_version=self.teacher.spec.version) if r.source == source}
+        merged = {
+            r.id
+            for r in self.store.records(
+                status="all", teacher=self.opts.model, prompt_version=self.teacher.spec.version
+            )
+            if r.source == source
+        }
         lines = []
         for key in ("output_file_id", "error_file_id"):
             if info.get(key):
-                content = await self.call("result download", self.client.files.with_raw_response.content, info[key])
+                content = await self.call(
+                    "result download", self.client.files.with_raw_response.content, info[key]
+                )
                 lines.extend(line for line in content.text.splitlines() if line.strip())
         records, seen = [], set(merged)
         for line in lines:
@@ -173,7 +224,9 @@ class BatchRunner:
         logger.info("merged batch %s: %d answers, %d to resubmit", batch_id, len(records), len(retry))
         return retry
 
-    def _line_record(self, line: str, items: dict[str, TextItem], source: str, seen: set[str]) -> Record | None:
+    def _line_record(
+        self, line: str, items: dict[str, TextItem], source: str, seen: set[str]
+    ) -> Record | None:
         """A record from one output/error line, or None when the line is a transient failure (to resubmit)."""
         try:
             obj = json.loads(line)
@@ -197,7 +250,10 @@ class BatchRunner:
             return self.teacher.record(item, body, json.dumps(body), 1, usage, source)
         message = json.dumps(body or obj.get("error"), ensure_ascii=False)[:500]
         err = _line_error(status, message)
-        if isinstance(err, TransientError) or (isinstance(err, PermanentError) and self.teacher.adapt(err)):
+        sent = self.sent.get(self.merging) or self.teacher.body(item)
+        if isinstance(err, TransientError) or (
+            isinstance(err, PermanentError) and self.teacher.adapt(err, sent)
+        ):
             self.summary.faults[err.kind] += 1
             return None
         seen.add(item.id)
@@ -217,9 +273,16 @@ def _line_error(status: Any, message: str) -> Exception:
     return TransientError(str(status or "batch_error"), f"batch line failed ({status}): {message}")
 
 
-async def annotate_batch_async(items, store: AnnotationStore, opts: AnnotateOptions, *, batch_id: str | None = None,
-                               wait: bool = True, poll_interval: float = 30.0,
-                               batch_size: int = 50_000) -> RunSummary:
+async def annotate_batch_async(
+    items,
+    store: AnnotationStore,
+    opts: AnnotateOptions,
+    *,
+    batch_id: str | None = None,
+    wait: bool = True,
+    poll_interval: float = 30.0,
+    batch_size: int = 50_000,
+) -> RunSummary:
     """Annotate through the Batch API; resumes the store's unmerged batches (and `batch_id`) first."""
     items = collect(items)  # read once: it is planned now and counted again at the end
     spec = prompt_for(opts)
@@ -227,8 +290,14 @@ async def annotate_batch_async(items, store: AnnotationStore, opts: AnnotateOpti
     client, redact = make_client(opts)
     started = time.monotonic()
     budget = Budget(opts.max_requests, opts.max_tokens)
-    runner = BatchRunner(Teacher(client, redact, opts, spec), store, summary, budget,
-                         poll_interval=poll_interval, batch_size=batch_size)
+    runner = BatchRunner(
+        Teacher(client, redact, opts, spec),
+        store,
+        summary,
+        budget,
+        poll_interval=poll_interval,
+        batch_size=batch_size,
+    )
     try:
         if batch_id:
             await runner.adopt(batch_id)
@@ -275,15 +344,25 @@ async def _rounds(runner: BatchRunner, todo: list[TextItem], retry: list[TextIte
 
 
 def _give_up(runner: BatchRunner, items: list[TextItem], tries: int) -> None:
-    failures = [runner.teacher.failure(t, f"out_of_retries: transient batch failures in {tries} rounds", tries, {},
-                                       "batch") for t in items]
+    failures = [
+        runner.teacher.failure(
+            t, f"out_of_retries: transient batch failures in {tries} rounds", tries, {}, "batch"
+        )
+        for t in items
+    ]
     runner.store.save_many(failures)
     for rec in failures:
         runner._count(rec)
 
 
-def _not_in_open_batches(todo: list[TextItem], store: AnnotationStore, teacher: str, version: str) -> list[TextItem]:
-    busy = {i for b in store.batches(teacher, version, open_only=True) for i, _, _ in store.batch_items(b["batch_id"])}
+def _not_in_open_batches(
+    todo: list[TextItem], store: AnnotationStore, teacher: str, version: str
+) -> list[TextItem]:
+    busy = {
+        i
+        for b in store.batches(teacher, version, open_only=True)
+        for i, _, _ in store.batch_items(b["batch_id"])
+    }
     return [t for t in todo if t.id not in busy]
 
 

@@ -78,8 +78,9 @@ def _jsonl_rows(lines: Iterable[str], path: Path) -> Iterator[dict]:
         yield row
 
 
-def collect(items: Iterable[Any], *, text_field: str = "text", id_field: str = "id",
-            where: str = "input") -> list[TextItem]:
+def collect(
+    items: Iterable[Any], *, text_field: str = "text", id_field: str = "id", where: str = "input"
+) -> list[TextItem]:
     """Normalise strings, (id, text) pairs, dicts or TextItems to unique TextItems, in input order.
 
     Blank texts are skipped; a repeated text is kept once; one id given to two different texts is an error.
@@ -114,7 +115,9 @@ def _item(raw: Any, text_field: str, id_field: str, where: str) -> TextItem | No
         given, text = raw.get(id_field), raw[text_field]
         meta = {k: v for k, v in raw.items() if k not in (id_field, text_field) and _plain(v)}
     else:
-        raise InputFormatError(f"{where}: expected a string, (id, text) pair or dict, got {type(raw).__name__}")
+        raise InputFormatError(
+            f"{where}: expected a string, (id, text) pair or dict, got {type(raw).__name__}"
+        )
     if not isinstance(text, str):
         raise InputFormatError(f"{where}: text must be a string, got {type(text).__name__}")
     if not text.strip():
@@ -129,8 +132,12 @@ def _plain(value: Any) -> bool:
 
 # ---------------------------------------------------------------- GoEmotions GPT-4 annotations
 
-GOEMOTIONS_GPT4 = {"teacher": "gpt-4", "prompt_version": "goemotions-gpt4", "mode": "labels",
-                   "label_set": "goemotions"}
+GOEMOTIONS_GPT4 = {
+    "teacher": "gpt-4",
+    "prompt_version": "goemotions-gpt4",
+    "mode": "labels",
+    "label_set": "goemotions",
+}
 
 
 def read_goemotions_gpt4(path: str | Path) -> Iterator[Record]:
@@ -151,20 +158,34 @@ def read_goemotions_gpt4(path: str | Path) -> Iterator[Record]:
         if missing:
             raise InputFormatError(f"{path}: not a GoEmotions GPT-4 file, missing columns {sorted(missing)}")
         for n, row in enumerate(reader, 2):
-            yield _goemotions_record(row, known, {"dataset": "goemotions", "split": split, "row": n - 2,
-                                                  "file": path.name}, f"{path}:{n}")
+            yield _goemotions_record(
+                row,
+                known,
+                {"dataset": "goemotions", "split": split, "row": n - 2, "file": path.name},
+                f"{path}:{n}",
+            )
 
 
 def _goemotions_record(row: dict[str, str], known: set[str], meta: dict, where: str) -> Record:
     answer = row["gpt_label"].strip()
-    rec = Record(id=row["id"], text=row["text"], raw=answer, attempts=1, meta=meta,
-                 source="import:goemotions-gpt4", status="done", **GOEMOTIONS_GPT4)
+    rec = Record(
+        id=row["id"],
+        text=row["text"],
+        raw=answer,
+        attempts=1,
+        meta=meta,
+        source="import:goemotions-gpt4",
+        status="done",
+        **GOEMOTIONS_GPT4,
+    )
     if answer.startswith("FAILED"):
         rec.status, rec.error = "failed", answer
         return rec
     labels = list(dict.fromkeys(x.strip().lower() for x in answer.split(",") if x.strip()))
     unknown = [x for x in labels if x not in known]
     if unknown or not labels:
-        raise InputFormatError(f"{where}: gpt_label {answer!r} holds names outside the GoEmotions set: {unknown}")
+        raise InputFormatError(
+            f"{where}: gpt_label {answer!r} holds names outside the GoEmotions set: {unknown}"
+        )
     rec.labels = labels
     return rec

@@ -70,12 +70,27 @@ class Record:
 
 
 _DUMP_FIELDS = (
-    "id", "text", "teacher", "prompt_version", "mode", "label_set", "status", "descriptors", "labels",
-    "rationale", "error", "raw", "attempts", "usage", "source", "meta",
+    "id",
+    "text",
+    "teacher",
+    "prompt_version",
+    "mode",
+    "label_set",
+    "status",
+    "descriptors",
+    "labels",
+    "rationale",
+    "error",
+    "raw",
+    "attempts",
+    "usage",
+    "source",
+    "meta",
 )
 
 
 # ---------------------------------------------------------------- migrations (append only, never edit)
+
 
 def m001_initial(db: sqlite3.Connection) -> None:
     db.execute(
@@ -168,7 +183,9 @@ class AnnotationStore:
 
     def migrate(self) -> list[str]:
         """Apply the migrations this file lacks, each in its own transaction; returns their names."""
-        self.db.execute("CREATE TABLE IF NOT EXISTS _emolite_migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS _emolite_migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+        )
         applied = []
         for migration in MIGRATIONS:
             with self._transaction(immediate=True):
@@ -233,11 +250,25 @@ class AnnotationStore:
                 source = excluded.source, meta = excluded.meta, updated_at = excluded.updated_at
             """,
             (
-                rec.id, rec.teacher, rec.prompt_version, rec.mode, rec.label_set, rec.text, rec.status,
-                json.dumps(rec.descriptors, ensure_ascii=False), json.dumps(rec.labels, ensure_ascii=False),
-                rec.rationale, rec.error, rec.raw, rec.attempts,
-                int(rec.usage.get("prompt_tokens", 0) or 0), int(rec.usage.get("completion_tokens", 0) or 0),
-                rec.source, json.dumps(rec.meta, ensure_ascii=False), now, now,
+                rec.id,
+                rec.teacher,
+                rec.prompt_version,
+                rec.mode,
+                rec.label_set,
+                rec.text,
+                rec.status,
+                json.dumps(rec.descriptors, ensure_ascii=False),
+                json.dumps(rec.labels, ensure_ascii=False),
+                rec.rationale,
+                rec.error,
+                rec.raw,
+                rec.attempts,
+                int(rec.usage.get("prompt_tokens", 0) or 0),
+                int(rec.usage.get("completion_tokens", 0) or 0),
+                rec.source,
+                json.dumps(rec.meta, ensure_ascii=False),
+                now,
+                now,
             ),
         )
 
@@ -255,8 +286,13 @@ class AnnotationStore:
         if status not in (*STATUSES, "all"):
             raise ValueError(f"status must be 'done', 'failed' or 'all', not {status!r}")
         where, params = [], []
-        for column, value in (("teacher", teacher), ("prompt_version", prompt_version), ("mode", mode),
-                              ("label_set", label_set), ("status", None if status == "all" else status)):
+        for column, value in (
+            ("teacher", teacher),
+            ("prompt_version", prompt_version),
+            ("mode", mode),
+            ("label_set", label_set),
+            ("status", None if status == "all" else status),
+        ):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
@@ -285,10 +321,16 @@ class AnnotationStore:
         """Row counts, failures by reason and token usage, overall and per (teacher, prompt version)."""
         total = self._counts("")
         groups = [
-            {"teacher": r["teacher"], "prompt_version": r["prompt_version"], "mode": r["mode"],
-             "label_set": r["label_set"], **self._counts(
-                 "WHERE teacher = ? AND prompt_version = ? AND mode = ? AND label_set IS ?",
-                 (r["teacher"], r["prompt_version"], r["mode"], r["label_set"]))}
+            {
+                "teacher": r["teacher"],
+                "prompt_version": r["prompt_version"],
+                "mode": r["mode"],
+                "label_set": r["label_set"],
+                **self._counts(
+                    "WHERE teacher = ? AND prompt_version = ? AND mode = ? AND label_set IS ?",
+                    (r["teacher"], r["prompt_version"], r["mode"], r["label_set"]),
+                ),
+            }
             for r in self.db.execute(
                 "SELECT DISTINCT teacher, prompt_version, mode, label_set FROM annotations ORDER BY 1, 2"
             )
@@ -298,8 +340,14 @@ class AnnotationStore:
             key = (error or "unknown").split(":", 1)[0].strip()
             reasons[key] = reasons.get(key, 0) + 1
         open_batches = self.db.execute("SELECT COUNT(*) FROM batches WHERE merged = 0").fetchone()[0]
-        return {"path": str(self.path), **total, "failure_reasons": dict(sorted(reasons.items())),
-                "by_teacher": groups, "open_batches": open_batches, "migrations": self.migrations()}
+        return {
+            "path": str(self.path),
+            **total,
+            "failure_reasons": dict(sorted(reasons.items())),
+            "by_teacher": groups,
+            "open_batches": open_batches,
+            "migrations": self.migrations(),
+        }
 
     def _counts(self, where: str, params: tuple = ()) -> dict[str, int]:
         row = self.db.execute(
@@ -313,15 +361,36 @@ class AnnotationStore:
 
     # ------------------------------------------------------------ batch jobs
 
-    def add_batch(self, batch_id: str, *, teacher: str, prompt_version: str, mode: str, label_set: str | None,
-                  input_file_id: str | None, status: str, items: Iterable[tuple[str, str, dict]]) -> None:
+    def add_batch(
+        self,
+        batch_id: str,
+        *,
+        teacher: str,
+        prompt_version: str,
+        mode: str,
+        label_set: str | None,
+        input_file_id: str | None,
+        status: str,
+        items: Iterable[tuple[str, str, dict]],
+    ) -> None:
         """Record a submitted batch and its (text id, text, meta) items in one transaction."""
         now = _now()
         items = list(items)
         with self._transaction(immediate=True):
             self.db.execute(
                 "INSERT OR REPLACE INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
-                (batch_id, teacher, prompt_version, mode, label_set, input_file_id, status, len(items), now, now),
+                (
+                    batch_id,
+                    teacher,
+                    prompt_version,
+                    mode,
+                    label_set,
+                    input_file_id,
+                    status,
+                    len(items),
+                    now,
+                    now,
+                ),
             )
             self.db.executemany(
                 "INSERT OR REPLACE INTO batch_items VALUES (?, ?, ?, ?)",
@@ -335,8 +404,9 @@ class AnnotationStore:
                 (status, int(merged), _now(), batch_id),
             )
 
-    def batches(self, teacher: str | None = None, prompt_version: str | None = None,
-                open_only: bool = False) -> list[dict[str, Any]]:
+    def batches(
+        self, teacher: str | None = None, prompt_version: str | None = None, open_only: bool = False
+    ) -> list[dict[str, Any]]:
         sql, params = "SELECT * FROM batches WHERE 1", []
         if teacher is not None:
             sql, params = sql + " AND teacher = ?", [*params, teacher]
@@ -366,11 +436,22 @@ class _Transaction:
 
 def _record(row: sqlite3.Row) -> Record:
     return Record(
-        id=row["text_id"], text=row["text"], teacher=row["teacher"], prompt_version=row["prompt_version"],
-        mode=row["mode"], status=row["status"], descriptors=json.loads(row["descriptors"]),
-        labels=json.loads(row["labels"]), error=row["error"], label_set=row["label_set"],
-        rationale=row["rationale"], raw=row["raw"], attempts=row["attempts"],
+        id=row["text_id"],
+        text=row["text"],
+        teacher=row["teacher"],
+        prompt_version=row["prompt_version"],
+        mode=row["mode"],
+        status=row["status"],
+        descriptors=json.loads(row["descriptors"]),
+        labels=json.loads(row["labels"]),
+        error=row["error"],
+        label_set=row["label_set"],
+        rationale=row["rationale"],
+        raw=row["raw"],
+        attempts=row["attempts"],
         usage={"prompt_tokens": row["prompt_tokens"], "completion_tokens": row["completion_tokens"]},
-        source=row["source"], meta=json.loads(row["meta"]), created_at=row["created_at"],
+        source=row["source"],
+        meta=json.loads(row["meta"]),
+        created_at=row["created_at"],
         updated_at=row["updated_at"],
     )

@@ -29,7 +29,16 @@ from typing import Any
 
 DIRECTIVE = re.compile(r"\[\[([^\]]*)\]\]")
 RANDOM_FAULTS = ("429:0.05", "500", "503", "stall", "malformed", "drop")
-VOCAB = ("joy", "gratitude", "mild annoyance", "curiosity", "sadness", "relief", "pride", "nervous excitement")
+VOCAB = (
+    "joy",
+    "gratitude",
+    "mild annoyance",
+    "curiosity",
+    "sadness",
+    "relief",
+    "pride",
+    "nervous excitement",
+)
 ANSWERS = {"ok", "prose", "wrongjson", "refusal", "filter"}  # 200 responses that carry a chat answer
 
 
@@ -41,11 +50,26 @@ class _Server(ThreadingHTTPServer):
 class TeacherServer:
     """Threaded HTTP server; `base_url` ends in /v1. Use as a context manager or call start()/stop()."""
 
-    def __init__(self, *, api_key: str | None = None, fault_rate: float = 0.0, seed: int = 0, stall: float = 1.0,
-                 latency: float = 0.0, reject_json_schema: bool = False, batch_polls: int = 2,
-                 mgmt_faults: list[str] | None = None, port: int = 0):
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        fault_rate: float = 0.0,
+        seed: int = 0,
+        stall: float = 1.0,
+        latency: float = 0.0,
+        reject_json_schema: bool = False,
+        reject_params: tuple[str, ...] = (),
+        batch_polls: int = 2,
+        mgmt_faults: list[str] | None = None,
+        port: int = 0,
+    ):
         self.api_key, self.fault_rate, self.stall, self.latency = api_key, fault_rate, stall, latency
-        self.reject_json_schema, self.batch_polls = reject_json_schema, batch_polls
+        self.reject_json_schema, self.reject_params, self.batch_polls = (
+            reject_json_schema,
+            reject_params,
+            batch_polls,
+        )
         self.mgmt_faults = list(mgmt_faults or [])
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
@@ -54,7 +78,9 @@ class TeacherServer:
         self.files: dict[str, bytes] = {}
         self.batches: dict[str, dict[str, Any]] = {}
         self.httpd = _Server(("127.0.0.1", port), _handler(self))
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def base_url(self) -> str:
@@ -118,6 +144,7 @@ def _scripted(script: str, n: int) -> str:
 
 # ---------------------------------------------------------------- answers
 
+
 def completion(body: dict[str, Any], action: str) -> dict[str, Any]:
     """A chat.completion object for an answer action."""
     messages = body.get("messages") or []
@@ -137,11 +164,16 @@ def completion(body: dict[str, Any], action: str) -> dict[str, Any]:
         finish = "content_filter"
     content = message["content"] or ""
     return {
-        "id": "chatcmpl-" + hashlib.sha1(user.encode()).hexdigest()[:12], "object": "chat.completion",
-        "created": int(time.time()), "model": body.get("model", "teacher"),
+        "id": "chatcmpl-" + hashlib.sha1(user.encode()).hexdigest()[:12],
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "teacher"),
         "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-        "usage": {"prompt_tokens": (len(system) + len(user)) // 4 + 11, "completion_tokens": len(content) // 4 + 1,
-                  "total_tokens": 0},
+        "usage": {
+            "prompt_tokens": (len(system) + len(user)) // 4 + 11,
+            "completion_tokens": len(content) // 4 + 1,
+            "total_tokens": 0,
+        },
     }
 
 
@@ -152,15 +184,23 @@ def _answer(system: str, user: str) -> dict[str, Any]:
         names = [w.strip() for w in labels.group(1).split(",")]
         return {"labels": [names[h % len(names)], names[(h // 7) % len(names)]]}
     # mixed case and a duplicate on purpose: the client must normalise
-    return {"descriptors": [VOCAB[h % len(VOCAB)].title(), VOCAB[(h // 7) % len(VOCAB)], VOCAB[h % len(VOCAB)]]}
+    return {
+        "descriptors": [VOCAB[h % len(VOCAB)].title(), VOCAB[(h // 7) % len(VOCAB)], VOCAB[h % len(VOCAB)]]
+    }
 
 
 def error_body(status: int, message: str) -> dict[str, Any]:
-    return {"error": {"message": message, "type": "server_error" if status >= 500 else "invalid_request_error",
-                      "code": None}}
+    return {
+        "error": {
+            "message": message,
+            "type": "server_error" if status >= 500 else "invalid_request_error",
+            "code": None,
+        }
+    }
 
 
 # ---------------------------------------------------------------- HTTP
+
 
 def _handler(server: TeacherServer):
     class Handler(BaseHTTPRequestHandler):
@@ -204,11 +244,28 @@ def _handler(server: TeacherServer):
                 server.record(path="chat", text=user, attempt=-1, action="reject_format", status=400)
                 self._json(400, error_body(400, "response_format of type json_schema is not supported"))
                 return
+            rejected = [p for p in server.reject_params if p in body]
+            if rejected:  # like a reasoning model: "Unsupported parameter: 'max_tokens' ..."
+                server.record(path="chat", text=user, attempt=-1, action="reject_param", status=400)
+                self._json(
+                    400,
+                    error_body(
+                        400, f"Unsupported parameter: '{rejected[0]}' is not supported with this model."
+                    ),
+                )
+                return
             action, n = server.next_action(user)
             if server.latency:
                 time.sleep(server.latency)
-            server.record(path="chat", text=user, attempt=n, action=action, status=_status(action),
-                          format=fmt, params=sorted(k for k in body if k not in ("messages", "model")))
+            server.record(
+                path="chat",
+                text=user,
+                attempt=n,
+                action=action,
+                status=_status(action),
+                format=fmt,
+                params=sorted(k for k in body if k not in ("messages", "model")),
+            )
             self._act(action, lambda: completion(body, action))
 
         def _act(self, action: str, answer) -> None:
@@ -244,14 +301,28 @@ def _handler(server: TeacherServer):
 
         def _upload(self, data: bytes) -> None:
             msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-                b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n" + data)
-            payload = next(p.get_payload(decode=True) for p in msg.iter_parts() if p.get_param("name",
-                                                                                              header="content-disposition") == "file")
+                b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n" + data
+            )
+            payload = next(
+                p.get_payload(decode=True)
+                for p in msg.iter_parts()
+                if p.get_param("name", header="content-disposition") == "file"
+            )
             with server.lock:
                 fid = f"file-{len(server.files) + 1}"
                 server.files[fid] = payload
-            self._json(200, {"id": fid, "object": "file", "bytes": len(payload), "created_at": int(time.time()),
-                             "filename": "batch.jsonl", "purpose": "batch", "status": "processed"})
+            self._json(
+                200,
+                {
+                    "id": fid,
+                    "object": "file",
+                    "bytes": len(payload),
+                    "created_at": int(time.time()),
+                    "filename": "batch.jsonl",
+                    "purpose": "batch",
+                    "status": "processed",
+                },
+            )
 
         def _create_batch(self, body: dict[str, Any]) -> None:
             if body.get("input_file_id") not in server.files:
@@ -259,12 +330,20 @@ def _handler(server: TeacherServer):
                 return
             with server.lock:
                 bid = f"batch_{len(server.batches) + 1}"
-                server.batches[bid] = {"id": bid, "object": "batch", "endpoint": body.get("endpoint"),
-                                       "input_file_id": body["input_file_id"], "status": "validating",
-                                       "completion_window": body.get("completion_window"), "polls": 0,
-                                       "created_at": int(time.time()), "metadata": body.get("metadata"),
-                                       "output_file_id": None, "error_file_id": None,
-                                       "request_counts": {"total": 0, "completed": 0, "failed": 0}}
+                server.batches[bid] = {
+                    "id": bid,
+                    "object": "batch",
+                    "endpoint": body.get("endpoint"),
+                    "input_file_id": body["input_file_id"],
+                    "status": "validating",
+                    "completion_window": body.get("completion_window"),
+                    "polls": 0,
+                    "created_at": int(time.time()),
+                    "metadata": body.get("metadata"),
+                    "output_file_id": None,
+                    "error_file_id": None,
+                    "request_counts": {"total": 0, "completed": 0, "failed": 0},
+                }
             self._json(200, _public(server.batches[bid]))
 
         def _retrieve_batch(self, bid: str) -> None:
@@ -298,8 +377,13 @@ def _handler(server: TeacherServer):
         def _json(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
             self._raw(status, json.dumps(obj).encode(), "application/json", headers)
 
-        def _raw(self, status: int, data: bytes, ctype: str = "application/json",
-                 headers: dict[str, str] | None = None) -> None:
+        def _raw(
+            self,
+            status: int,
+            data: bytes,
+            ctype: str = "application/json",
+            headers: dict[str, str] | None = None,
+        ) -> None:
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
@@ -334,10 +418,17 @@ def _run_batch(server: TeacherServer, batch: dict[str, Any]) -> None:
         action, n = server.next_action(user)
         status = _status(action) if action not in ("stall", "malformed", "drop") else 500
         server.record(path="batch", text=user, attempt=n, action=action, status=status)
-        response = {"status_code": status, "request_id": f"req_{len(out) + len(err)}",
-                    "body": completion(req["body"], action) if status == 200 else error_body(status, action)}
-        entry = {"id": f"batch_req_{len(out) + len(err)}", "custom_id": req["custom_id"], "response": response,
-                 "error": None}
+        response = {
+            "status_code": status,
+            "request_id": f"req_{len(out) + len(err)}",
+            "body": completion(req["body"], action) if status == 200 else error_body(status, action),
+        }
+        entry = {
+            "id": f"batch_req_{len(out) + len(err)}",
+            "custom_id": req["custom_id"],
+            "response": response,
+            "error": None,
+        }
         (out if status == 200 else err).append(json.dumps(entry))
     with server.lock:
         for name, lines in (("output_file_id", out), ("error_file_id", err)):

@@ -27,7 +27,8 @@ def test_read_txt_jsonl_csv_tsv(tmp_path):
     assert items[0].id == text_id("I love it") and len(items[0].id) == 16
 
     (tmp_path / "b.jsonl").write_text(
-        json.dumps({"id": "x1", "text": "great", "lang": "en"}) + "\n" + json.dumps({"text": "meh"}) + "\n")
+        json.dumps({"id": "x1", "text": "great", "lang": "en"}) + "\n" + json.dumps({"text": "meh"}) + "\n"
+    )
     items = read_texts(tmp_path / "b.jsonl")
     assert [(i.id, i.text) for i in items] == [("x1", "great"), (text_id("meh"), "meh")]
     assert items[0].meta == {"lang": "en"}
@@ -58,7 +59,9 @@ def test_prompts_are_versioned_and_carry_the_label_set():
     d = build_prompt("descriptors")
     assert d.version == "descriptors-v1" and "$" not in d.system and '{"descriptors"' in d.system
     e = build_prompt("labels", "ekman")
-    assert e.version == "labels-v1:ekman" and "anger, disgust, fear, joy, sadness, surprise, neutral" in e.system
+    assert (
+        e.version == "labels-v1:ekman" and "anger, disgust, fear, joy, sadness, surprise, neutral" in e.system
+    )
     assert e.schema["properties"]["labels"]["items"]["enum"][-1] == "neutral"
     c = build_prompt("labels", "Calm, angry,calm")
     assert c.labels == ("calm", "angry") and c.version.startswith("labels-v1:custom-")
@@ -77,20 +80,32 @@ def _msg(content, **kw):
 
 def test_parse_descriptors_defensively():
     spec = build_prompt("descriptors", rationale=True)
-    out = parse_message(_msg('Sure!\n```json\n{"descriptors": [" Joy ", "joy", "Quiet Pride.", "neutral",'
-                             ' "a very long phrase of many words"], "rationale": "  happy   tone "}\n```'), spec)
+    out = parse_message(
+        _msg(
+            'Sure!\n```json\n{"descriptors": [" Joy ", "joy", "Quiet Pride.", "neutral",'
+            ' "a very long phrase of many words"], "rationale": "  happy   tone "}\n```'
+        ),
+        spec,
+    )
     assert out["descriptors"] == ["joy", "quiet pride"] and out["rationale"] == "happy tone"
     assert parse_message(_msg('["relief"]'), spec)["descriptors"] == ["relief"]
     assert parse_message(_msg('{"descriptors": ["neutral"]}'), spec)["descriptors"] == ["neutral"]
-    for content, reason in [("The writer is happy.", "unparseable"), ('{"emotion": "joy"}', "schema"),
-                            ('{"descriptors": []}', "schema"), ('{"descriptors": [1, 2]}', "schema"),
-                            ("I'm sorry, I can't help with that.", "refusal")]:
+    for content, reason in [
+        ("The writer is happy.", "unparseable"),
+        ('{"emotion": "joy"}', "schema"),
+        ('{"descriptors": []}', "schema"),
+        ('{"descriptors": [1, 2]}', "schema"),
+        ("I'm sorry, I can't help with that.", "refusal"),
+    ]:
         with pytest.raises(AnswerError) as info:
             parse_message(_msg(content), spec)
         assert info.value.reason == reason, content
-    for message, reason in [(_msg(None, refusal="no."), "refusal"), (_msg(None, finish_reason="content_filter"),
-                             "content_filter"), (_msg('{"descriptors": ["jo', finish_reason="length"), "truncated"),
-                            (_msg(""), "empty")]:
+    for message, reason in [
+        (_msg(None, refusal="no."), "refusal"),
+        (_msg(None, finish_reason="content_filter"), "content_filter"),
+        (_msg('{"descriptors": ["jo', finish_reason="length"), "truncated"),
+        (_msg(""), "empty"),
+    ]:
         with pytest.raises(AnswerError) as info:
             parse_message(message, spec)
         assert info.value.reason == reason

@@ -13,7 +13,8 @@ from .teacher_server import TeacherServer
 
 KEY = "sk-batch-test-key-0987654321"
 TEXTS = ["[[500,ok]] flaky line", "[[prose]] prose line", "[[400]] rejected line", "[[503*]] never works"] + [
-    f"batch text {i}" for i in range(12)]
+    f"batch text {i}" for i in range(12)
+]
 
 
 @pytest.fixture()
@@ -25,10 +26,36 @@ def inp(tmp_path, monkeypatch):
 
 
 def _cli(server: TeacherServer, inp, store, *extra: str) -> int:
-    return main(["annotate", str(inp), "--store", str(store), "--model", "teacher-b", "--base-url", server.base_url,
-                 "--api-key-env", "BATCH_KEY", "--mode", "labels", "--labels", "goemotions", "--batch",
-                 "--poll-interval", "0.01", "--backoff-base", "0.01", "--backoff-max", "0.05", "--max-retries", "2",
-                 "--no-progress", "--json", *extra])
+    return main(
+        [
+            "annotate",
+            str(inp),
+            "--store",
+            str(store),
+            "--model",
+            "teacher-b",
+            "--base-url",
+            server.base_url,
+            "--api-key-env",
+            "BATCH_KEY",
+            "--mode",
+            "labels",
+            "--labels",
+            "goemotions",
+            "--batch",
+            "--poll-interval",
+            "0.01",
+            "--backoff-base",
+            "0.01",
+            "--backoff-max",
+            "0.05",
+            "--max-retries",
+            "2",
+            "--no-progress",
+            "--json",
+            *extra,
+        ]
+    )
 
 
 def test_batch_run_with_faults(tmp_path, inp, capsys):
@@ -39,8 +66,13 @@ def test_batch_run_with_faults(tmp_path, inp, capsys):
         lines = [e for e in server.log if e["path"] == "batch"]
         # round 1: 16 lines; round 2: the 500 and the 503; round 3: the 503 again -> out of retries
         assert len(server.batches) == 3 and len(lines) == 16 + 2 + 1
-        assert [e["action"] for e in server.log if e["path"] == "mgmt"][:5] == ["503", "ok", "429:0.05",
-                                                                                 "malformed", "drop"]
+        assert [e["action"] for e in server.log if e["path"] == "mgmt"][:5] == [
+            "503",
+            "ok",
+            "429:0.05",
+            "malformed",
+            "drop",
+        ]
         assert _cli(server, inp, store_path) == 0  # nothing left to do: no new batch
         assert len(server.batches) == 3
     assert (summary["done"], summary["failed"], summary["pending"]) == (13, 3, 0)
@@ -49,9 +81,14 @@ def test_batch_run_with_faults(tmp_path, inp, capsys):
     assert recs["[[prose]] prose line"].error.startswith("unparseable:")
     assert recs["[[400]] rejected line"].error.startswith("http_400:")
     assert recs["[[503*]] never works"].error.startswith("out_of_retries:")
-    assert recs["[[500,ok]] flaky line"].status == "done" and recs["[[500,ok]] flaky line"].source == "batch:batch_2"
+    assert (
+        recs["[[500,ok]] flaky line"].status == "done"
+        and recs["[[500,ok]] flaky line"].source == "batch:batch_2"
+    )
     done = [r for r in recs.values() if r.status == "done"]
-    assert all(r.labels and r.usage["prompt_tokens"] > 0 and r.prompt_version == "labels-v1:goemotions" for r in done)
+    assert all(
+        r.labels and r.usage["prompt_tokens"] > 0 and r.prompt_version == "labels-v1:goemotions" for r in done
+    )
 
 
 def test_batch_resume_from_store_and_by_id(tmp_path, inp, capsys):

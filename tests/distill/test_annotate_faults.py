@@ -27,8 +27,17 @@ def key_env(monkeypatch):
 
 
 def _opts(server: TeacherServer, key_env: str, **kw) -> AnnotateOptions:
-    base = {"model": "teacher-1", "base_url": server.base_url, "api_key_env": key_env, "timeout": 0.5,
-            "backoff_base": 0.01, "backoff_max": 0.05, "max_retries": 3, "concurrency": 4, "progress": False}
+    base = {
+        "model": "teacher-1",
+        "base_url": server.base_url,
+        "api_key_env": key_env,
+        "timeout": 0.5,
+        "backoff_base": 0.01,
+        "backoff_max": 0.05,
+        "max_retries": 3,
+        "concurrency": 4,
+        "progress": False,
+    }
     return AnnotateOptions(**{**base, **kw})
 
 
@@ -97,13 +106,21 @@ def test_random_fault_storm_loses_nothing_and_duplicates_nothing(tmp_path, key_e
         chat = server.chat_log()
     answers = Counter(e["text"] for e in chat if e["action"] == "ok")
     faults = Counter(e["action"].split(":")[0] for e in chat if e["action"] != "ok")
-    log.warning("storm: %d texts, %d requests, %d retries, faults %s, failed %d, duplicates %d",
-                len(texts), len(chat), summary.retries, dict(faults), summary.failed,
-                sum(1 for c in answers.values() if c > 1))
+    log.warning(
+        "storm: %d texts, %d requests, %d retries, faults %s, failed %d, duplicates %d",
+        len(texts),
+        len(chat),
+        summary.retries,
+        dict(faults),
+        summary.failed,
+        sum(1 for c in answers.values() if c > 1),
+    )
     assert summary.done == len(texts) and summary.failed == 0
     assert len(faults) >= 5 and sum(faults.values()) > 15  # the storm did happen
     assert summary.requests == len(chat) and summary.retries == len(chat) - len(texts)
-    assert set(answers) == set(texts) and max(answers.values()) == 1  # one good answer per text, none repeated
+    assert (
+        set(answers) == set(texts) and max(answers.values()) == 1
+    )  # one good answer per text, none repeated
     assert store.stats()["attempts"] == len(chat)
     assert_consistent(store)
     # a second run asks nothing
@@ -129,7 +146,9 @@ def test_budget_caps_stop_cleanly(tmp_path, key_env):
     with TeacherServer(api_key=KEY) as server:
         store = AnnotationStore(tmp_path / "t.sqlite")
         cap = 1000
-        s3 = annotate(texts, store, _opts(server, key_env, max_tokens=cap, max_answer_tokens=64, concurrency=3))
+        s3 = annotate(
+            texts, store, _opts(server, key_env, max_tokens=cap, max_answer_tokens=64, concurrency=3)
+        )
         used = s3.prompt_tokens + s3.completion_tokens
         assert s3.stopped == "max_tokens" and 0 < used <= cap
         assert 0 < s3.done < len(texts) and len(server.chat_log()) == s3.requests
@@ -141,7 +160,10 @@ def test_retry_failed(tmp_path, key_env):
     with TeacherServer(api_key=KEY) as server:
         store = AnnotationStore(tmp_path / "s.sqlite")
         annotate(texts, store, _opts(server, key_env))
-        assert {r.text: r.status for r in store.records(status="all")} == {texts[0]: "failed", texts[1]: "done"}
+        assert {r.text: r.status for r in store.records(status="all")} == {
+            texts[0]: "failed",
+            texts[1]: "done",
+        }
         n = len(server.chat_log())
         s = annotate(texts, store, _opts(server, key_env))  # failures are not retried unless asked
         assert len(server.chat_log()) == n and s.skipped_failed == 1
@@ -152,18 +174,30 @@ def test_retry_failed(tmp_path, key_env):
 
 
 def test_labels_mode_and_response_format_fallback(tmp_path, key_env):
-    texts = ["so angry right now", "what a lovely surprise"]
-    with TeacherServer(api_key=KEY, reject_json_schema=True) as server:
+    texts = [f"so angry right now, take {i}" for i in range(8)]
+    with TeacherServer(api_key=KEY, reject_json_schema=True, latency=0.05) as server:
         store = AnnotationStore(tmp_path / "s.sqlite")
-        s = annotate(texts, store, _opts(server, key_env, mode="labels", labels="ekman", concurrency=1))
+        s = annotate(texts, store, _opts(server, key_env, mode="labels", labels="ekman", concurrency=4))
         chat = server.chat_log()
-    assert s.done == 2
-    assert [e["action"] for e in chat] == ["reject_format", "ok", "ok"]
-    assert [e["format"] for e in chat[1:]] == ["json_object", "json_object"]
+    assert s.done == 8 and s.failed == 0
+    # up to four requests were in flight with json_schema: one downgrade to json_object, none further to "none"
+    assert 1 <= [e["action"] for e in chat].count("reject_format") <= 4
+    assert {e["format"] for e in chat if e["action"] == "ok"} == {"json_object"}
     ekman = {"anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral"}
     for rec in store.records(mode="labels"):
         assert rec.prompt_version == "labels-v1:ekman" and rec.label_set == "ekman"
         assert rec.labels and set(rec.labels) <= ekman and rec.descriptors == []
+
+
+def test_rejected_parameters_are_adapted(tmp_path, key_env):
+    texts = [f"reasoning teacher {i}" for i in range(6)]
+    with TeacherServer(api_key=KEY, reject_params=("max_tokens", "temperature", "seed")) as server:
+        s = annotate(texts, AnnotationStore(tmp_path / "s.sqlite"), _opts(server, key_env, concurrency=3))
+        chat = server.chat_log()
+    assert s.done == 6 and s.failed == 0
+    assert {tuple(e["params"]) for e in chat if e["action"] == "ok"} == {
+        ("max_completion_tokens", "response_format")
+    }
 
 
 def test_key_errors(tmp_path, monkeypatch):
@@ -185,11 +219,24 @@ def test_cli_dry_run_sends_nothing(tmp_path, key_env, capsys):
     inp.write_text("".join(json.dumps({"id": f"t{i}", "text": f"text number {i}"}) + "\n" for i in range(10)))
     store_path = tmp_path / "s.sqlite"
     with TeacherServer(api_key=KEY) as server:
-        common = ["annotate", str(inp), "--store", str(store_path), "--model", "teacher-1", "--base-url",
-                  server.base_url, "--api-key-env", key_env, "--no-progress"]
+        common = [
+            "annotate",
+            str(inp),
+            "--store",
+            str(store_path),
+            "--model",
+            "teacher-1",
+            "--base-url",
+            server.base_url,
+            "--api-key-env",
+            key_env,
+            "--no-progress",
+        ]
         assert main([*common, "--max-requests", "4", "--backoff-base", "0.01"]) == 0
         capsys.readouterr()
-        assert main([*common, "--dry-run", "--json", "--price-prompt", "2.5", "--price-completion", "10"]) == 0
+        assert (
+            main([*common, "--dry-run", "--json", "--price-prompt", "2.5", "--price-completion", "10"]) == 0
+        )
         est = json.loads(capsys.readouterr().out)
         assert len(server.chat_log()) == 4  # the dry run sent nothing
     assert (est["texts"], est["skipped_done"], est["requests"]) == (10, 4, 6)

@@ -21,9 +21,33 @@ log = logging.getLogger(__name__)
 
 
 def _annotate(server: TeacherServer, inp, store, *extra: str, wait: bool = True):
-    cmd = [sys.executable, "-m", "emolite", "annotate", str(inp), "--store", str(store), "--model", "teacher-p",
-           "--base-url", server.base_url, "--api-key-env", "PROC_KEY", "--concurrency", "4", "--timeout", "0.5",
-           "--backoff-base", "0.01", "--backoff-max", "0.05", "--max-retries", "10", "--json", *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "emolite",
+        "annotate",
+        str(inp),
+        "--store",
+        str(store),
+        "--model",
+        "teacher-p",
+        "--base-url",
+        server.base_url,
+        "--api-key-env",
+        "PROC_KEY",
+        "--concurrency",
+        "4",
+        "--timeout",
+        "0.5",
+        "--backoff-base",
+        "0.01",
+        "--backoff-max",
+        "0.05",
+        "--max-retries",
+        "10",
+        "--json",
+        *extra,
+    ]
     env = {**os.environ, "PROC_KEY": KEY, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if not wait:
@@ -79,13 +103,21 @@ def test_kill_9_mid_run_then_resume(tmp_path):
     assert asked_again == []
     for i, rec in before.items():
         assert (after[i].descriptors, after[i].attempts, after[i].updated_at) == (
-            rec.descriptors, rec.attempts, rec.updated_at)
+            rec.descriptors,
+            rec.attempts,
+            rec.updated_at,
+        )
     answers = Counter(e["text"] for e in chat if e["action"] == "ok")
     twice = [t for t, n in answers.items() if n > 1]  # only answers in flight at the kill may repeat
     assert not set(twice) & {text_of[i] for i in before}
-    log.warning("kill -9: %d stored before the kill, %d requests before / %d after, %d answers in flight lost "
-                "and asked again, 0 stored texts asked again", len(before), requests_before_kill,
-                len(chat) - requests_before_kill, len(twice))
+    log.warning(
+        "kill -9: %d stored before the kill, %d requests before / %d after, %d answers in flight lost "
+        "and asked again, 0 stored texts asked again",
+        len(before),
+        requests_before_kill,
+        len(chat) - requests_before_kill,
+        len(twice),
+    )
 
 
 def test_key_never_in_output_logs_or_store(tmp_path):
@@ -97,9 +129,28 @@ def test_key_never_in_output_logs_or_store(tmp_path):
         assert code == 0, err
         assert "retry 1" in err  # verbose logging did run
         env_wrong = {**os.environ, "PROC_KEY": KEY + "-wrong"}
-        bad = subprocess.run([sys.executable, "-m", "emolite", "annotate", str(inp), "--store", str(store_path),
-                              "--model", "teacher-q", "--base-url", server.base_url, "--api-key-env", "PROC_KEY",
-                              "-v"], env=env_wrong, capture_output=True, text=True, timeout=60)
+        bad = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "emolite",
+                "annotate",
+                str(inp),
+                "--store",
+                str(store_path),
+                "--model",
+                "teacher-q",
+                "--base-url",
+                server.base_url,
+                "--api-key-env",
+                "PROC_KEY",
+                "-v",
+            ],
+            env=env_wrong,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert bad.returncode == 2 and "API key" in bad.stderr
     for text in (out, err, bad.stdout, bad.stderr):
         assert KEY not in text

@@ -13,8 +13,14 @@ from emolite.distill.store import MIGRATIONS, AnnotationStore, Record, StoreErro
 
 
 def _rec(i: str, status: str = "done", **kw) -> Record:
-    base = {"id": i, "text": f"text {i}", "teacher": "t", "prompt_version": "descriptors-v1", "mode": "descriptors",
-            "status": status}
+    base = {
+        "id": i,
+        "text": f"text {i}",
+        "teacher": "t",
+        "prompt_version": "descriptors-v1",
+        "mode": "descriptors",
+        "status": status,
+    }
     if status == "done":
         base["descriptors"] = ["joy"]
     else:
@@ -48,8 +54,14 @@ def test_upsert_accumulates_tries_and_tokens(tmp_path):
 
 def test_records_filters_and_contract(tmp_path):
     store = AnnotationStore(tmp_path / "s.sqlite")
-    store.save_many([_rec("a"), _rec("b", "failed"), _rec("c", teacher="u"),
-                     _rec("d", mode="labels", prompt_version="labels-v1:ekman", descriptors=[], labels=["joy"])])
+    store.save_many(
+        [
+            _rec("a"),
+            _rec("b", "failed"),
+            _rec("c", teacher="u"),
+            _rec("d", mode="labels", prompt_version="labels-v1:ekman", descriptors=[], labels=["joy"]),
+        ]
+    )
     assert [r.id for r in store.records()] == ["a", "c", "d"]
     assert [r.id for r in store.records(status="failed")] == ["b"]
     assert [r.id for r in store.records(status="all", teacher="t", mode="descriptors")] == ["a", "b"]
@@ -75,7 +87,10 @@ def test_import_goemotions_gpt4(tmp_path, shared_data, capsys):
     assert main(["annotations", "stats", str(store_path), "--json"]) == 0
     stats = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert (stats["rows"], stats["failed"], stats["done"]) == (10853, 281, 10572)
-    assert stats["failure_reasons"] == {"FAILED_ANNOTATION_OUT_OF_RETRY": 4, "FAILED_ANNOTATION_REJECTED": 277}
+    assert stats["failure_reasons"] == {
+        "FAILED_ANNOTATION_OUT_OF_RETRY": 4,
+        "FAILED_ANNOTATION_REJECTED": 277,
+    }
 
     store = AnnotationStore(store_path)
     recs = {r.id: r for r in store.records(status="all", teacher="gpt-4", mode="labels")}
@@ -105,7 +120,11 @@ def test_dump_is_json_lines_without_human_labels(tmp_path, shared_data, capsys):
     capsys.readouterr()
     assert main(["annotations", "dump", str(store_path), "--status", "failed"]) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
-    assert len(lines) == sum(1 for r in csv.DictReader(csv_path.open(newline="")) if r["gpt_label"].startswith("F"))
+    assert len(lines) == sum(
+        1 for r in csv.DictReader(csv_path.open(newline="")) if r["gpt_label"].startswith("F")
+    )
     assert all(x["status"] == "failed" and x["error"].startswith("FAILED_") for x in lines)
-    assert {"id", "text", "teacher", "prompt_version", "mode", "status", "labels", "error", "usage"} <= set(lines[0])
+    assert {"id", "text", "teacher", "prompt_version", "mode", "status", "labels", "error", "usage"} <= set(
+        lines[0]
+    )
     assert "human_label" not in json.dumps(lines[0])
