@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -114,6 +115,10 @@ def unicode_tables() -> dict[str, str]:
         "PUNCTUATION": ranges(cp for cp, c in classes.items() if c == "P"),
         "CHINESE": ranges(_probe(step(handle_chinese_chars=True), lambda cp, out: out == f" {chr(cp)} ")),
         "NONSPACING_MARK": ranges(_probe(step(strip_accents=True), lambda cp, out: out == "")),
+        # decomposable for Python's (and the JDK's) Unicode tables but not for the crate's: kept whole
+        "KEEP_COMPOSED": ranges(
+            _probe(step(strip_accents=True), lambda cp, out: out == chr(cp) != unicodedata.normalize("NFD", out))
+        ),
         "LOWERCASE": ",".join(f"{cp:x}:{hex_cps(out)}" for cp, out in lower_map.items() if out != chr(cp)),
     }
 

@@ -74,8 +74,24 @@ public final class BertNormalizer {
     }
 
     static String stripAccents(String s) {
+        StringBuilder out = new StringBuilder(s.length());
+        int start = 0;
+        for (int i = 0; i < s.length(); ) {
+            int cp = s.codePointAt(i);
+            int next = i + Character.charCount(cp);
+            if (UnicodeTables.isKeptComposed(cp)) {
+                appendStripped(s.substring(start, i), out);
+                out.appendCodePoint(cp);
+                start = next;
+            }
+            i = next;
+        }
+        appendStripped(s.substring(start), out);
+        return out.toString();
+    }
+
+    private static void appendStripped(String s, StringBuilder out) {
         String nfd = Normalizer.normalize(s, Normalizer.Form.NFD);
-        StringBuilder out = new StringBuilder(nfd.length());
         for (int i = 0; i < nfd.length(); ) {
             int cp = nfd.codePointAt(i);
             i += Character.charCount(cp);
@@ -83,7 +99,6 @@ public final class BertNormalizer {
                 out.appendCodePoint(cp);
             }
         }
-        return out.toString();
     }
 
     /** Per code point full lower-case mapping (Rust's char::to_lowercase): no final-sigma context rule. */

@@ -9,7 +9,8 @@ import java.util.Arrays;
  * <p>Why not {@link Character#getType}: the JDK (Unicode 13 in Java 17), each Android release's ICU and the Rust
  * crates inside {@code tokenizers} (older tables for marks and punctuation, newer ones for case mapping) disagree
  * on a few hundred characters, and any disagreement changes token ids. Only NFD still comes from the platform
- * ({@link java.text.Normalizer}); canonical decompositions of assigned characters are stable across versions.
+ * ({@link java.text.Normalizer}): canonical decompositions of assigned characters are stable across Unicode
+ * versions, and the few characters the crate does not decompose yet are listed in KEEP_COMPOSED.
  */
 final class UnicodeTables {
     private static final int[] CONTROL = parseRanges(BertUnicodeData.CONTROL);
@@ -17,6 +18,7 @@ final class UnicodeTables {
     private static final int[] PUNCTUATION = parseRanges(BertUnicodeData.PUNCTUATION);
     private static final int[] CHINESE = parseRanges(BertUnicodeData.CHINESE);
     private static final int[] NONSPACING_MARK = parseRanges(BertUnicodeData.NONSPACING_MARK);
+    private static final int[] KEEP_COMPOSED = parseRanges(BertUnicodeData.KEEP_COMPOSED);
     private static final int[] LOWER_KEYS;
     private static final String[] LOWER_VALUES;
 
@@ -60,6 +62,11 @@ final class UnicodeTables {
     /** Category Mn in the crate's tables: removed after NFD when accents are stripped. */
     static boolean isNonSpacingMark(int cp) {
         return inRanges(NONSPACING_MARK, cp);
+    }
+
+    /** Characters the crate's NFD leaves whole though newer tables decompose them. */
+    static boolean isKeptComposed(int cp) {
+        return inRanges(KEEP_COMPOSED, cp);
     }
 
     /** Full lower-case mapping of one code point (no context rules such as final sigma). */
