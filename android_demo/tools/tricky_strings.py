@@ -6,68 +6,235 @@ import numpy as np
 
 # Characters whose class differs between Unicode versions (the JDK's, Android's ICU, the Rust crates').
 VERSION_SENSITIVE = [
-    "\u07fd", "\u08d3", "\u0c77", "\u0c84", "\u09fd", "\u0a76", "\u2e43", "\u2e4f", "\u166d", "\U000111c9",
-    "\U00011938", "\u1c89", "\u2c2f", "\ua7c0", "\ua7cb", "\U0001fae8", "\U00031350", "\U0002b820", "\u0d81",
+    "\u07fd",
+    "\u08d3",
+    "\u0c77",
+    "\u0c84",
+    "\u09fd",
+    "\u0a76",
+    "\u2e43",
+    "\u2e4f",
+    "\u166d",
+    "\U000111c9",
+    "\U00011938",
+    "\u1c89",
+    "\u2c2f",
+    "\ua7c0",
+    "\ua7cb",
+    "\U0001fae8",
+    "\U00031350",
+    "\U0002b820",
+    "\u0d81",
 ]
 POOL = (
-    "aAzZéÉèçñÑüÜßẞæøåœﬁﬂĳİıΣσςΑΩω"  # Latin/Greek letters, ligatures, case pairs
-    "\u0301\u0300\u0308\u0327\u0323\u034f\u0489\u20dd"  # combining marks (incl. enclosing)
-    "!?.,;:'\"()[]{}<>@#$%^&*-_=+/\\|~`"  # ASCII punctuation and symbols
-    "«»‘’“”„‹›–—…·¿¡§¶†‡•‰′″‼⁉※"  # Unicode punctuation
-    "😀😂🥰🤣👍🏽❤️\u200d🔥🇫🇷🇯🇵#️⃣👩\u200d👩\u200d👧"  # emoji, skin tones, ZWJ, flags, keycaps
-    "我你好難过日本語한국어ひらがなカタカナ"  # CJK ideographs, Hangul, kana
-    "العربيةעברית\u05b8\u05bc\u064b\u200f\u200e\u202e\u202c"  # RTL scripts, niqqud/harakat, bidi controls
-    "ไทย\u0e31\u0e34हिन्दी\u093f\u094dதமிழ்"  # Thai, Devanagari, Tamil: spacing and non-spacing vowel signs
-    "\u0000\u0001\u0007\u001b\u007f\u0085\u00ad\u200b\u200c\u2060\ufeff\ufffd\ufe0f\U000e0061\ue000"  # controls
-    " \t\n\r\u000b\u000c\u00a0\u1680\u2003\u2028\u2029\u202f\u3000"  # whitespace kinds
-    "0123456789½²³Ⅻⅻ①Ⓐ€£¥°±×÷∞√∑𝐀𝑨𝔸ＡＢＣｆｕｌｌ１２３"  # digits, numbers, math, fullwidth
-) + "".join(VERSION_SENSITIVE)
+    (
+        "aAzZéÉèçñÑüÜßẞæøåœﬁﬂĳİıΣσςΑΩω"  # Latin/Greek letters, ligatures, case pairs
+        "\u0301\u0300\u0308\u0327\u0323\u034f\u0489\u20dd"  # combining marks (incl. enclosing)
+        "!?.,;:'\"()[]{}<>@#$%^&*-_=+/\\|~`"  # ASCII punctuation and symbols
+        "«»‘’“”„‹›–—…·¿¡§¶†‡•‰′″‼⁉※"  # Unicode punctuation
+        "😀😂🥰🤣👍🏽❤️\u200d🔥🇫🇷🇯🇵#️⃣👩\u200d👩\u200d👧"  # emoji, skin tones, ZWJ, flags, keycaps
+        "我你好難过日本語한국어ひらがなカタカナ"  # CJK ideographs, Hangul, kana
+        "العربيةעברית\u05b8\u05bc\u064b\u200f\u200e\u202e\u202c"  # RTL scripts, niqqud/harakat, bidi controls
+        "ไทย\u0e31\u0e34हिन्दी\u093f\u094dதமிழ்"  # Thai, Devanagari, Tamil: spacing and non-spacing vowel signs
+        "\u0000\u0001\u0007\u001b\u007f\u0085\u00ad\u200b\u200c\u2060\ufeff\ufffd\ufe0f\U000e0061\ue000"  # controls
+        " \t\n\r\u000b\u000c\u00a0\u1680\u2003\u2028\u2029\u202f\u3000"  # whitespace kinds
+        "0123456789½²³Ⅻⅻ①Ⓐ€£¥°±×÷∞√∑𝐀𝑨𝔸ＡＢＣｆｕｌｌ１２３"  # digits, numbers, math, fullwidth
+    )
+    + "".join(VERSION_SENSITIVE)
+)
 
 
 def hand_picked() -> list[str]:
     long_words = " ".join(f"word{i}" for i in range(200))
     return [
         # plain
-        "I can't believe I won the lottery!!!", "ok", "OK", "Ok.", "a", "I", "hello world", "Hello, World!",
-        "This is the worst customer service I have ever experienced.", "lol", "LOL 😂", "wtf?!", "meh...",
-        "I'm sooooo happyyyyy", "nooooooooooooooooooooooooooo", "ugh", "Yay!!!!!!!!", "what???", "hmm…",
+        "I can't believe I won the lottery!!!",
+        "ok",
+        "OK",
+        "Ok.",
+        "a",
+        "I",
+        "hello world",
+        "Hello, World!",
+        "This is the worst customer service I have ever experienced.",
+        "lol",
+        "LOL 😂",
+        "wtf?!",
+        "meh...",
+        "I'm sooooo happyyyyy",
+        "nooooooooooooooooooooooooooo",
+        "ugh",
+        "Yay!!!!!!!!",
+        "what???",
+        "hmm…",
         # accents
-        "Je suis très fatigué mais content", "Crème brûlée à la café", "naïve coöperate façade résumé",
-        "ÀÁÂÃÄÅàáâãäå", "Ångström", "Ελληνικά με τόνους: άέήίόύώ ΐΰ", "Tiếng Việt có dấu: Đường phố",
-        "Zürich Straße ÄÖÜ äöü", "ĳsselmeer ĲSSEL", "Łódź Kraków Gdańsk", "Dvořák Škoda", "São Paulo ação",
-        "e\u0301", "E\u0301\u0302\u0303", "\u00e9\u0301", "a\u0308\u0304", "o\u0338", "\u212b", "\u2126",
-        "Ǆ ǅ ǆ Ǉ ǈ ǉ", "ﬁ ﬂ ﬀ ﬃ ﬄ ﬅ ﬆ", "İstanbul ıİiI", "ΣΑΣ σας ΟΔΥΣΣΕΥΣ", "ẞ ß SS", "ŉ ǰ ΐ",
+        "Je suis très fatigué mais content",
+        "Crème brûlée à la café",
+        "naïve coöperate façade résumé",
+        "ÀÁÂÃÄÅàáâãäå",
+        "Ångström",
+        "Ελληνικά με τόνους: άέήίόύώ ΐΰ",
+        "Tiếng Việt có dấu: Đường phố",
+        "Zürich Straße ÄÖÜ äöü",
+        "ĳsselmeer ĲSSEL",
+        "Łódź Kraków Gdańsk",
+        "Dvořák Škoda",
+        "São Paulo ação",
+        "e\u0301",
+        "E\u0301\u0302\u0303",
+        "\u00e9\u0301",
+        "a\u0308\u0304",
+        "o\u0338",
+        "\u212b",
+        "\u2126",
+        "Ǆ ǅ ǆ Ǉ ǈ ǉ",
+        "ﬁ ﬂ ﬀ ﬃ ﬄ ﬅ ﬆ",
+        "İstanbul ıİiI",
+        "ΣΑΣ σας ΟΔΥΣΣΕΥΣ",
+        "ẞ ß SS",
+        "ŉ ǰ ΐ",
         # emoji
-        "😀", "😀😀😀", "I love it ❤️", "❤", "❤\ufe0f", "👍🏽", "👩\u200d👩\u200d👧\u200d👦 family", "🏳️\u200d🌈",
-        "🇫🇷🇩🇪🇯🇵", "#️⃣ 1️⃣", "🥰🥹🫠🫶", "\U0001fae8 shaking face", "☺ ☹ ♥ ★ ☆", ":-) :( ;) <3 :D xD ^_^ ¯\\_(ツ)_/¯",
-        "lol 😂😂😂 that's hilarious #blessed @friend https://example.com", "🙂🙃", "🤬🤬 so angry",
+        "😀",
+        "😀😀😀",
+        "I love it ❤️",
+        "❤",
+        "❤\ufe0f",
+        "👍🏽",
+        "👩\u200d👩\u200d👧\u200d👦 family",
+        "🏳️\u200d🌈",
+        "🇫🇷🇩🇪🇯🇵",
+        "#️⃣ 1️⃣",
+        "🥰🥹🫠🫶",
+        "\U0001fae8 shaking face",
+        "☺ ☹ ♥ ★ ☆",
+        ":-) :( ;) <3 :D xD ^_^ ¯\\_(ツ)_/¯",
+        "lol 😂😂😂 that's hilarious #blessed @friend https://example.com",
+        "🙂🙃",
+        "🤬🤬 so angry",
         # CJK and other East Asian
-        "我今天很难过", "我今天很難過", "日本語のテキストです。", "ひらがなとカタカナ", "한국어 텍스트입니다", "안녕하세요!",
-        "中文，标点。符号！", "混合 mixed 文字 text", "\U00020000\U0002a6d6\U0002b820\U0002ceb0\U00031350", "丽 \U0002f800",
-        "ｆｕｌｌｗｉｄｔｈ ＡＢＣ １２３！", "ﾊﾝｶｸ ｶﾀｶﾅ", "〈括弧〉《书名》「引用」『二重』【強調】",
+        "我今天很难过",
+        "我今天很難過",
+        "日本語のテキストです。",
+        "ひらがなとカタカナ",
+        "한국어 텍스트입니다",
+        "안녕하세요!",
+        "中文，标点。符号！",
+        "混合 mixed 文字 text",
+        "\U00020000\U0002a6d6\U0002b820\U0002ceb0\U00031350",
+        "丽 \U0002f800",
+        "ｆｕｌｌｗｉｄｔｈ ＡＢＣ １２３！",
+        "ﾊﾝｶｸ ｶﾀｶﾅ",
+        "〈括弧〉《书名》「引用」『二重』【強調】",
         # RTL
-        "أنا سعيد جدا", "مرحبا بالعالم!", "אני שמח מאוד", "שָׁלוֹם", "\u200fRTL mark\u200f", "\u202eevil override\u202c",
-        "العربية\u0640\u0640\u0640", "ّمُحَمَّد", "mixed עברית and English", "فارسی: خیلی خوشحالم",
+        "أنا سعيد جدا",
+        "مرحبا بالعالم!",
+        "אני שמח מאוד",
+        "שָׁלוֹם",
+        "\u200fRTL mark\u200f",
+        "\u202eevil override\u202c",
+        "العربية\u0640\u0640\u0640",
+        "ّمُحَمَّد",
+        "mixed עברית and English",
+        "فارسی: خیلی خوشحالم",
         # other scripts
-        "Привет, мир! Ёё", "Україна ЇїҐґ", "ภาษาไทย สวัสดีครับ", "हिन्दी में पाठ", "தமிழ் உரை", "ქართული",
-        "Հայերեն", "አማርኛ", "ᠮᠣᠩᠭᠣᠯ", "བོད་ཡིག", "ᏣᎳᎩ", "ᚠᚢᚦ", "𐌰𐌱𐌲", "𝐁𝐨𝐥𝐝 𝑰𝒕𝒂𝒍𝒊𝒄 𝔉𝔯𝔞𝔨𝔱𝔲𝔯",
+        "Привет, мир! Ёё",
+        "Україна ЇїҐґ",
+        "ภาษาไทย สวัสดีครับ",
+        "हिन्दी में पाठ",
+        "தமிழ் உரை",
+        "ქართული",
+        "Հայերեն",
+        "አማርኛ",
+        "ᠮᠣᠩᠭᠣᠯ",
+        "བོད་ཡིག",
+        "ᏣᎳᎩ",
+        "ᚠᚢᚦ",
+        "𐌰𐌱𐌲",
+        "𝐁𝐨𝐥𝐝 𝑰𝒕𝒂𝒍𝒊𝒄 𝔉𝔯𝔞𝔨𝔱𝔲𝔯",
         # punctuation
-        "!!!", "?!?!", "...", "…", "—", "a—b–c-d", "“quoted” ‘single’ «guillemets» „low“", "(parens) [brackets] {braces}",
-        "a.b.c", "e.g., i.e.,", "$100.00 €50 £3 ¥1000", "50% off!!!", "user@example.com", "C++ & C#",
-        "#hashtag @mention", "http://a.b/c?d=e&f=g#h", "<b>html</b> &amp; &lt;tag&gt;", "**bold** _it_ `code`",
-        "‼ ⁉ ※ ‰ ′ ″", "¿Qué? ¡Sí!", "§1 ¶2 †3 ‡4 •5", "a/b\\c|d~e", "~~~~~~~~", "'''", '"""',
+        "!!!",
+        "?!?!",
+        "...",
+        "…",
+        "—",
+        "a—b–c-d",
+        "“quoted” ‘single’ «guillemets» „low“",
+        "(parens) [brackets] {braces}",
+        "a.b.c",
+        "e.g., i.e.,",
+        "$100.00 €50 £3 ¥1000",
+        "50% off!!!",
+        "user@example.com",
+        "C++ & C#",
+        "#hashtag @mention",
+        "http://a.b/c?d=e&f=g#h",
+        "<b>html</b> &amp; &lt;tag&gt;",
+        "**bold** _it_ `code`",
+        "‼ ⁉ ※ ‰ ′ ″",
+        "¿Qué? ¡Sí!",
+        "§1 ¶2 †3 ‡4 •5",
+        "a/b\\c|d~e",
+        "~~~~~~~~",
+        "'''",
+        '"""',
         # whitespace and controls
-        "  leading and trailing  ", "tab\tseparated\twords", "new\nline\r\nwindows", "non\u00a0breaking\u00a0space",
-        "ideographic\u3000space", "em\u2003space", "line\u2028separator", "para\u2029separator", "narrow\u202fnbsp",
-        "zero\u200bwidth\u200bspace", "soft\u00adhyphen", "word\u2060joiner", "\ufeffBOM at start",
-        "bell\u0007char", "esc\u001b[31mred\u001b[0m", "del\u007fchar", "nel\u0085char", "vt\u000bff\u000c", "nul\u0000x",
-        "x\ufffdy", "private\ue000use", "tag\U000e0061\U000e0062chars", "variation\ufe0fselector", "\u0001\u0002x\u0003",
+        "  leading and trailing  ",
+        "tab\tseparated\twords",
+        "new\nline\r\nwindows",
+        "non\u00a0breaking\u00a0space",
+        "ideographic\u3000space",
+        "em\u2003space",
+        "line\u2028separator",
+        "para\u2029separator",
+        "narrow\u202fnbsp",
+        "zero\u200bwidth\u200bspace",
+        "soft\u00adhyphen",
+        "word\u2060joiner",
+        "\ufeffBOM at start",
+        "bell\u0007char",
+        "esc\u001b[31mred\u001b[0m",
+        "del\u007fchar",
+        "nel\u0085char",
+        "vt\u000bff\u000c",
+        "nul\u0000x",
+        "x\ufffdy",
+        "private\ue000use",
+        "tag\U000e0061\U000e0062chars",
+        "variation\ufe0fselector",
+        "\u0001\u0002x\u0003",
         # empty after normalisation (the SDK refuses blank input, but the tokenizer must still agree)
-        "", " ", "   ", "\t\n", "\u200b", "\u200b\u200c\u200d", "\u0000", "\u0001\u0002\u0003", "\ufeff", "\u0301",
-        "\u0301\u0302\u0303\u0304", "\u00ad", "\ufffd", "\u200e\u200f", "\U000e0001", "\u3000", "\u2028\u2029",
+        "",
+        " ",
+        "   ",
+        "\t\n",
+        "\u200b",
+        "\u200b\u200c\u200d",
+        "\u0000",
+        "\u0001\u0002\u0003",
+        "\ufeff",
+        "\u0301",
+        "\u0301\u0302\u0303\u0304",
+        "\u00ad",
+        "\ufffd",
+        "\u200e\u200f",
+        "\U000e0001",
+        "\u3000",
+        "\u2028\u2029",
         # special tokens written in the text
-        "[CLS]", "[SEP]", "[MASK]", "[PAD]", "[UNK]", "[mask]", "hi [MASK] there", "a[SEP]b", "[CLS][CLS]",
-        "[[MASK]]", "[MASK", "MASK]", "[ MASK ]", "x[UNK]y",
+        "[CLS]",
+        "[SEP]",
+        "[MASK]",
+        "[PAD]",
+        "[UNK]",
+        "[mask]",
+        "hi [MASK] there",
+        "a[SEP]b",
+        "[CLS][CLS]",
+        "[[MASK]]",
+        "[MASK",
+        "MASK]",
+        "[ MASK ]",
+        "x[UNK]y",
         # length
         long_words,
         "😂" * 200,
@@ -86,7 +253,16 @@ def hand_picked() -> list[str]:
         "x" * 99 + "\u0301",
         "https://" + "very-long-domain-name" * 8 + ".com/" + "path/" * 30,
         # numbers
-        "1234567890", "3.14159", "1,000,000", "½ ¼ ¾", "x² + y³", "Ⅻ ⅻ Ⅰ", "① ② ③", "٣٤٥", "१२३", "0x1F600",
+        "1234567890",
+        "3.14159",
+        "1,000,000",
+        "½ ¼ ¾",
+        "x² + y³",
+        "Ⅻ ⅻ Ⅰ",
+        "① ② ③",
+        "٣٤٥",
+        "१२३",
+        "0x1F600",
         # zalgo
         "Z\u0351\u036b\u0343\u036a\u0302\u036b\u033d\u034f\u0334\u0319\u0324\u031e\u0349\u035a\u032f\u031e\u0320\u034dA"
         "\u0336\u0317\u0330\u0333\u0320L\u0334G\u0327O",
@@ -96,9 +272,13 @@ def hand_picked() -> list[str]:
         "Ⱟ ⰿ Ꟁ ꟁ",
         # sentiment-like texts
         "My grandmother passed away last night and I keep thinking about the summers we spent together.",
-        "Thanks so much, you really saved my day!", "Why would anyone do that? I don't get it.",
-        "Ugh, the train is late AGAIN. 🙄", "I'm scared of what the results will show...",
-        "That's disgusting 🤢", "Wow, I didn't see that coming!", "I'm so proud of you 🥹",
+        "Thanks so much, you really saved my day!",
+        "Why would anyone do that? I don't get it.",
+        "Ugh, the train is late AGAIN. 🙄",
+        "I'm scared of what the results will show...",
+        "That's disgusting 🤢",
+        "Wow, I didn't see that coming!",
+        "I'm so proud of you 🥹",
     ]
 
 
@@ -113,6 +293,8 @@ def random_mixes(rng: np.random.Generator, n: int) -> list[str]:
             if rng.random() < 0.3:
                 parts.append(words[int(rng.integers(len(words)))])
             else:
-                parts.append("".join(pool[int(i)] for i in rng.integers(len(pool), size=int(rng.integers(1, 5)))))
+                parts.append(
+                    "".join(pool[int(i)] for i in rng.integers(len(pool), size=int(rng.integers(1, 5))))
+                )
         out.append("".join(parts) if rng.random() < 0.5 else " ".join(parts))
     return out
