@@ -1,0 +1,143 @@
+"""Decision thresholds fitted on held-out teacher labels (never on human labels).
+
+Label sets the teacher annotated directly (GoEmotions) or that are published groupings of it (Ekman,
+sentiment) get thresholds fitted against the teacher's labels projected onto them. Sets with no teacher
+projection get the single threshold that is best across the projected sets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .metrics import f1_per_label, macro_f1
+from .scoring import LabelView, decide, probabilities
+
+# The Ekman and sentiment groupings of the GoEmotions labels, as published with the GoEmotions data.
+GOEMOTIONS_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
+    "ekman": {
+        "anger": ("anger", "annoyance", "disapproval"),
+        "disgust": ("disgust",),
+        "fear": ("fear", "nervousness"),
+        "joy": (
+            "joy", "amusement", "approval", "excitement", "gratitude", "love", "optimism", "relief", "pride",
+            "admiration", "desire", "caring",
+        ),
+        "sadness": ("sadness", "disappointment", "embarrassment", "grief", "remorse"),
+        "surprise": ("surprise", "realization", "confusion", "curiosity"),
+        "neutral": ("neutral",),
+    },
+    "sentiment": {
+        "positive": (
+            "amusement", "excitement", "joy", "love", "desire", "optimism", "caring", "pride", "admiration",
+            "gratitude", "relief", "approval",
+        ),
+        "negative": (
+            "fear", "nervousness", "remorse", "embarrassment", "disappointment", "sadness", "grief", "disgust",
+            "anger", "annoyance", "disapproval",
+        ),
+        "ambiguous": ("realization", "surprise", "curiosity", "confusion"),
+        "neutral": ("neutral",),
+    },
+}
+GRID = np.round(np.arange(0.02, 0.99, 0.01), 2)
+
+
+def project(keys: Sequence[str], label_set: str, labels: Sequence[str]) -> list[str] | None:
+    """GoEmotions label keys expressed in `label_set`'s labels; None when the set has no projection."""
+    if label_set == "goemotions":
+        return [k for k in keys if k in labels]
+    groups = GOEMOTIONS_GROUPS.get(label_set)
+    if groups is None:
+        return None
+    return [group for group, members in groups.items() if any(k in members for k in keys)]
+
+
+def teacher_matrix(label_keys: Sequence[Sequence[str]], view: LabelView) -> np.ndarray | None:
+    """0/1 matrix (texts x labels) of teacher labels projected onto the view's label set, or None."""
+    rows = []
+    for keys in label_keys:
+        projected = project(keys, view.name, view.labels)
+        if projected is None:
+            return None
+        rows.append([label in projected for label in view.labels])
+    return np.array(rows, dtype=bool)
+
+
+def best_global(probs: np.ndarray, gold: np.ndarray) -> tuple[float, float]:
+    """The one threshold that maximises macro-F1 under the SDK decision rule: (threshold, macro-F1)."""
+    best = (0.5, -1.0)
+    for t in GRID:
+        view = LabelView("", (), np.empty(0), np.full(probs.shape[1], t), True)
+        score = macro_f1(decide(probs, view), gold)
+        if score > best[1]:
+            best = (float(t), score)
+    return best
+
+
+def per_label(probs: np.ndarray, gold: np.ndarray, fallback: float, min_support: int, shrink: float) -> np.ndarray:
+    """Per-label F1-optimal thresholds, pulled towards `fallback` by shrink * 1/(1+support/min_support)."""
+    out = np.full(probs.shape[1], fallback)
+    for j in range(probs.shape[1]):
+        support = int(gold[:, j].sum())
+        if support < min_support:
+            continue
+        preds = probs[:, j][:, None] >= GRID[None, :]
+        f1 = f1_per_label(preds, np.repeat(gold[:, j][:, None], len(GRID), axis=1))
+        # Flat optima are common: take the middle of the best plateau, not its first grid point.
+        best = GRID[np.flatnonzero(f1 >= f1.max() - 1e-9)]
+        t = float(np.median(best))
+        weight = shrink / (1.0 + support / min_support)
+        out[j] = (1 - weight) * t + weight * fallback
+    return np.round(out, 3)
+
+
+def fit_thresholds(
+    scorer,
+    texts: Sequence[str],
+    label_keys: Sequence[Sequence[str]],
+    label_sets: Sequence[str],
+    strategy: str = "per_label",
+    min_support: int = 10,
+    shrink: float = 0.5,
+) -> tuple[dict[str, dict[str, float]], dict[str, dict]]:
+    """Thresholds {set: {label: t}} and a report {set: {...held-out teacher F1...}} for `scorer`.
+
+    strategy: 'per_label' (F1-optimal per label, shrunk towards the set's best single threshold),
+    'global' (one threshold per set), or 'fixed' (0.5 everywhere).
+    """
+    if strategy not in ("per_label", "global", "fixed"):
+        raise ValueError(f"unknown calibration strategy '{strategy}'; choose per_label, global or fixed")
+    emb = scorer.embed(texts)
+    thresholds: dict[str, dict[str, float]] = {}
+    report: dict[str, dict] = {}
+    globals_seen = []
+    pending = []
+    for name in label_sets:
+        view = scorer.label_set(name)
+        if not view.multi_label:
+            continue
+        gold = teacher_matrix(label_keys, view)
+        if gold is None:
+            pending.append(view)
+            continue
+        probs = probabilities(emb, view, scorer.logit_scale, scorer.logit_bias)
+        t_global, f1_global = best_global(probs, gold)
+        globals_seen.append(t_global)
+        if strategy == "per_label":
+            values = per_label(probs, gold, t_global, min_support, shrink)
+        else:
+            values = np.full(len(view.labels), 0.5 if strategy == "fixed" else t_global)
+        fitted = LabelView(name, view.labels, view.embeddings, values.astype(np.float32), True)
+        thresholds[name] = dict(zip(view.labels, map(float, values)))
+        report[name] = {
+            "global_threshold": t_global,
+            "heldout_teacher_macro_f1": round(macro_f1(decide(probs, fitted), gold), 4),
+            "n": len(texts),
+        }
+    shared = 0.5 if strategy == "fixed" or not globals_seen else float(np.median(globals_seen))
+    for view in pending:
+        thresholds[view.name] = {label: shared for label in view.labels}
+        report[view.name] = {"global_threshold": shared, "source": "median of the projected sets' thresholds"}
+    return thresholds, report

@@ -1,0 +1,178 @@
+"""`emolite evaluate`: zero-shot scores of one or more models on every evaluation set, as JSON and Markdown.
+
+Models are scored with their own decision rule (calibrated thresholds for multi-label sets, argmax for
+single-label sets). Human labels are used here only as the gold standard; each row says whether any human
+label went into the model (training, calibration or selection). The GPT-4 anchor row scores the teacher's
+own labels of the GoEmotions test texts (failed annotations count as empty predictions).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import datasets
+from .metrics import macro_f1, micro_f1, pearson, single_label_scores
+from .scoring import BundleScorer, LabelView, TorchScorer, decide, probabilities
+
+log = logging.getLogger(__name__)
+
+# Columns of the summary table: (dataset, metric, header).
+COLUMNS = (
+    ("goemotions-28", "macro_f1", "GoEmotions-28 macro-F1"),
+    ("goemotions-28", "micro_f1", "GoEmotions-28 micro-F1"),
+    ("goemotions-ekman-7", "macro_f1", "Ekman-7 macro-F1"),
+    ("goemotions-sentiment-4", "macro_f1", "Sentiment-4 macro-F1"),
+    ("semeval-ec-11", "macro_f1", "SemEval E-c 11 macro-F1"),
+    ("semeval-ec-11", "micro_f1", "SemEval E-c 11 micro-F1"),
+    ("carer-6", "macro_f1", "CARER-6 macro-F1"),
+    ("carer-6", "accuracy", "CARER-6 acc."),
+    ("ei-reg", "pearson_r", "EI-reg mean r"),
+)
+
+
+def open_scorer(spec: str):
+    """A model argument: NAME=PATH or PATH; a folder with manifest.json is a bundle (SDK, int8),
+    anything else a torch checkpoint ('base' = all-MiniLM-L6-v2)."""
+    name, sep, path = spec.partition("=")
+    if not sep:
+        name, path = Path(spec).name or spec, spec
+    if (Path(path) / "manifest.json").is_file():
+        scorer, kind = BundleScorer(path), "int8 bundle (SDK, onnxruntime)"
+    else:
+        scorer, kind = TorchScorer(path), "fp32 checkpoint (torch)"
+    meta = scorer.clf.bundle.manifest if isinstance(scorer, BundleScorer) else scorer.encoder.meta
+    training = meta.get("training") or {}
+    human = bool((training.get("data") or {}).get("human_labels_used", False))
+    return name, scorer, {"path": path, "kind": kind, "human_labels_used": human, "trained": bool(training)}
+
+
+def aligned_view(scorer, eval_set: datasets.EvalSet) -> LabelView:
+    """The scorer's label set reordered to the evaluation set's label order."""
+    view = scorer.label_set(eval_set.label_set)
+    if eval_set.kind == "regression":
+        return view
+    order = [view.labels.index(label) for label in eval_set.labels]
+    return LabelView(view.name, eval_set.labels, view.embeddings[order], view.thresholds[order], view.multi_label)
+
+
+def score_set(scorer, eval_set: datasets.EvalSet, emb: np.ndarray) -> dict[str, float]:
+    view = aligned_view(scorer, eval_set)
+    if eval_set.kind == "regression":
+        column = view.labels.index(eval_set.labels[0])
+        return {"pearson_r": round(pearson(emb @ view.embeddings[column], eval_set.gold), 4)}
+    probs = probabilities(emb, view, scorer.logit_scale, scorer.logit_bias)
+    if eval_set.kind == "single":
+        return {k: round(v, 4) for k, v in single_label_scores(probs.argmax(1), eval_set.gold, len(view.labels)).items()}
+    pred = decide(probs, view)
+    top1 = decide(probs, LabelView(view.name, view.labels, view.embeddings, np.full(len(view.labels), 2.0), True))
+    return {
+        "macro_f1": round(macro_f1(pred, eval_set.gold), 4),
+        "micro_f1": round(micro_f1(pred, eval_set.gold), 4),
+        "top1_macro_f1": round(macro_f1(top1, eval_set.gold), 4),
+        "labels_per_text": round(float(pred.sum(1).mean()), 3),
+    }
+
+
+def evaluate_scorer(scorer, sets: Sequence[datasets.EvalSet]) -> dict[str, dict[str, float]]:
+    """Scores of one model on every set; texts shared by several sets are embedded once."""
+    cache: dict[int, np.ndarray] = {}
+    out = {}
+    for eval_set in sets:
+        key = id(eval_set.texts)
+        if key not in cache:
+            cache[key] = scorer.embed(eval_set.texts)
+        out[eval_set.name] = score_set(scorer, eval_set, cache[key])
+        log.info("%s: %s", eval_set.name, out[eval_set.name])
+    ei = [v["pearson_r"] for k, v in out.items() if k.startswith("ei-reg-")]
+    if ei:
+        out["ei-reg"] = {"pearson_r": round(float(np.mean(ei)), 4)}
+    return out
+
+
+def gpt4_anchor(root: Path, sets: Sequence[datasets.EvalSet]) -> dict[str, dict[str, float]]:
+    """GPT-4's own test-set labels scored like a model (GoEmotions sets only)."""
+    answers = datasets.gpt4_test_labels(root)
+    groups = datasets.goemotions_groups(root)
+    out = {}
+    for eval_set in sets:
+        if not eval_set.name.startswith("goemotions-"):
+            continue
+        rows = [answers.get(i) or [] for i in eval_set.ids]
+        if eval_set.label_set in groups:
+            rows = datasets.regroup(rows, groups[eval_set.label_set])
+        pred = datasets.to_matrix([[r for r in row if r in eval_set.labels] for row in rows], eval_set.labels)
+        out[eval_set.name] = {
+            "macro_f1": round(macro_f1(pred, eval_set.gold), 4),
+            "micro_f1": round(micro_f1(pred, eval_set.gold), 4),
+        }
+    return out
+
+
+def run(models: Sequence[str], data_dir: Path | None = None, limit: int = 0, anchor: bool = True) -> dict[str, Any]:
+    """Evaluate every model (see open_scorer) on every set; returns the JSON report."""
+    root = data_dir or datasets.default_data_dir()
+    sets = datasets.all_sets(root, limit)
+    report: dict[str, Any] = {
+        "data": {s.name: {"source": s.source, "rows": len(s.texts), "labels": list(s.labels)} for s in sets},
+        "limit": limit,
+        "models": {},
+    }
+    for spec in models:
+        name, scorer, info = open_scorer(spec)
+        log.info("evaluating %s (%s)", name, info["kind"])
+        report["models"][name] = {**info, "scores": evaluate_scorer(scorer, sets)}
+    if anchor:
+        report["models"]["GPT-4 (teacher) labels"] = {
+            "path": "goemotions_gpt4/goemotions_complete_test_annotations.csv",
+            "kind": "teacher annotations",
+            "human_labels_used": False,
+            "scores": gpt4_anchor(root, sets),
+        }
+    return report
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The summary table: one row per model, one column per headline metric."""
+    head = ["model", "kind", *(c[2] for c in COLUMNS), "human labels in model"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, entry in report["models"].items():
+        cells = [name, entry["kind"]]
+        for dataset, metric, _ in COLUMNS:
+            value = entry["scores"].get(dataset, {}).get(metric)
+            cells.append("" if value is None else f"{value:.3f}")
+        cells.append("yes" if entry.get("human_labels_used") else "no")
+        lines.append("| " + " | ".join(cells) + " |")
+    limit = report.get("limit")
+    note = f"\nFirst {limit} rows of each set only.\n" if limit else "\n"
+    return "\n".join(lines) + "\n" + note
+
+
+def write(report: dict[str, Any], out: Path) -> tuple[Path, Path]:
+    """OUT.json and OUT.md (OUT may end in .json or .md or have no suffix)."""
+    out = Path(out)
+    stem = out.with_suffix("") if out.suffix in (".json", ".md") else out
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
+    json_path.write_text(json.dumps(report, indent=1) + "\n")
+    md_path.write_text(markdown(report))
+    return json_path, md_path
+
+
+def record(checkpoint: Path, report: dict[str, Any]) -> None:
+    """Store the evaluation summary in a checkpoint's emolite.json so that export puts it in the manifest."""
+    from .model import CHECKPOINT_META
+
+    path = Path(checkpoint) / CHECKPOINT_META
+    meta = json.loads(path.read_text())
+    meta["evaluation"] = {
+        "note": "zero-shot on test splits; human labels used only as gold standard",
+        "data": {k: v["source"] for k, v in report["data"].items()},
+        "models": {name: {"kind": e["kind"], "scores": e["scores"]} for name, e in report["models"].items()},
+    }
+    path.write_text(json.dumps(meta, indent=2, sort_keys=True))

@@ -1,0 +1,125 @@
+"""Scorers: one interface over a torch checkpoint and an exported bundle run by the SDK.
+
+Both give text embeddings, label-set embeddings (the open_clip prompt ensemble: mean of the label's prompt
+embeddings, re-normalised), the scoring scale and bias, and per-label thresholds. Training, calibration and
+evaluation share this code so that a checkpoint is scored exactly as its exported bundle will be.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from emolite.export.label_sets import LABEL_SETS, TEMPLATES
+
+
+@dataclass(frozen=True)
+class LabelView:
+    """A label set as a scorer sees it."""
+
+    name: str
+    labels: tuple[str, ...]
+    embeddings: np.ndarray  # (n_labels, dim), L2-normalised
+    thresholds: np.ndarray  # (n_labels,)
+    multi_label: bool
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    z = np.exp(x - x.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
+def probabilities(text_emb: np.ndarray, view: LabelView, scale: float, bias: float) -> np.ndarray:
+    """The SDK's scores: sigmoid(scale*cos + bias) for multi-label sets, softmax(scale*cos) otherwise."""
+    logits = scale * (text_emb @ view.embeddings.T)
+    return sigmoid(logits + bias) if view.multi_label else softmax(logits)
+
+
+def decide(probs: np.ndarray, view: LabelView) -> np.ndarray:
+    """The SDK's decision as a 0/1 matrix: labels at or above threshold, at least the top one; or argmax."""
+    top = probs.argmax(axis=1)
+    chosen = np.zeros(probs.shape, dtype=bool)
+    chosen[np.arange(len(probs)), top] = True
+    if view.multi_label:
+        chosen |= probs >= view.thresholds[None, :]
+    return chosen
+
+
+class TorchScorer:
+    """A student checkpoint ('base' = all-MiniLM-L6-v2) in fp32 torch, scored like its bundle."""
+
+    def __init__(self, checkpoint, thresholds: dict | None = None, batch_size: int = 128):
+        from emolite.distill.model import StudentEncoder, load_tokenizer
+
+        self.encoder = checkpoint if not isinstance(checkpoint, (str, Path)) else StudentEncoder.from_pretrained(checkpoint)
+        self.tokenizer = load_tokenizer(self.encoder.source)
+        meta = self.encoder.meta
+        self.templates = tuple(meta.get("label_templates") or TEMPLATES)
+        self.thresholds = meta.get("thresholds") or {} if thresholds is None else thresholds
+        self.max_length = int(meta["max_seq_length"])
+        self.batch_size = batch_size
+        self.name = meta.get("name") or str(getattr(self.encoder, "source", "checkpoint"))
+
+    @property
+    def logit_scale(self) -> float:
+        return self.encoder.scoring()["logit_scale"]
+
+    @property
+    def logit_bias(self) -> float:
+        return self.encoder.scoring()["logit_bias"]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """fp32 embeddings, batched by length (sorting keeps padding small on CPU)."""
+        import torch
+
+        texts = list(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.encoder.embedding_dim), dtype=np.float32)
+        was_training = self.encoder.training
+        self.encoder.eval()
+        with torch.no_grad():
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                enc = self.tokenizer(
+                    [texts[i] for i in idx], padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+                )
+                out[idx] = self.encoder(enc["input_ids"], enc["attention_mask"]).numpy()
+        self.encoder.train(was_training)
+        return out
+
+    def label_set(self, name: str) -> LabelView:
+        spec = LABEL_SETS[name]
+        prompts = spec.prompts(self.templates)
+        rows = []
+        for label in spec.labels:
+            mean = self.embed(prompts[label]).mean(axis=0)
+            rows.append(mean / np.linalg.norm(mean))
+        chosen = self.thresholds.get(name, {})
+        thresholds = np.array([float(chosen.get(label, 0.5)) for label in spec.labels], dtype=np.float32)
+        return LabelView(name, spec.labels, np.stack(rows).astype(np.float32), thresholds, spec.multi_label)
+
+
+class BundleScorer:
+    """An exported bundle run through the SDK (emolite.load), e.g. the int8 ONNX model."""
+
+    def __init__(self, bundle: str | Path, backend: str = "onnx"):
+        import emolite
+
+        self.clf = emolite.load(bundle, backend=backend)
+        self.logit_scale = self.clf.logit_scale
+        self.logit_bias = self.clf.logit_bias
+        self.name = self.clf.bundle.manifest.get("name", str(bundle))
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.clf.embed(list(texts))
+
+    def label_set(self, name: str) -> LabelView:
+        ls = self.clf.bundle.label_set(name)
+        return LabelView(name, ls.labels, ls.embeddings, np.asarray(ls.thresholds, np.float32), ls.multi_label)

@@ -1,0 +1,153 @@
+"""Training end to end on the real store, model and data: tiny config -> export -> SDK -> evaluate.
+
+The tiny configuration runs the default code path (store -> pairs -> sigmoid loss -> epochs -> held-out
+selection -> calibration) for a few steps on a small subset. The same run under torchrun with two
+processes must follow the single-process loss curve.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emolite.distill import train as train_mod
+from emolite.distill.data import DescriptorViews, epoch_batches, store_examples
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = REPO / "distill" / "configs" / "tiny.toml"
+
+
+@pytest.fixture(scope="session")
+def store(shared_data, tmp_path_factory) -> Path:
+    """The real GPT-4 GoEmotions annotations imported into a real SQLite store by the real CLI."""
+    from emolite.cli import main
+
+    path = tmp_path_factory.mktemp("store") / "annotations.sqlite"
+    csvs = sorted(str(p) for p in (shared_data / "goemotions_gpt4").glob("*.csv"))
+    assert main(["annotations", "import-goemotions-gpt4", *csvs, "--store", str(path)]) == 0
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_run(store, tmp_path_factory) -> Path:
+    """`emolite train` on the tiny config, in-process, once per session."""
+    from emolite.cli import main
+
+    out = tmp_path_factory.mktemp("runs") / "tiny"
+    assert main(["train", "--config", str(TINY), "--out", str(out), "--set", f'store="{store}"']) == 0
+    return out
+
+
+def losses(run: Path) -> list[float]:
+    return json.loads((run / "train_log.json").read_text())["losses"]
+
+
+def test_config_rejects_unknown_keys_and_wrong_types(tmp_path):
+    with pytest.raises(ValueError, match="unknown config key"):
+        train_mod.parse_config({"learning_rate": 1e-4})
+    with pytest.raises(ValueError, match="must be int"):
+        train_mod.parse_config({"epochs": "4"})
+    cfg = train_mod.load_config(TINY, ["lr=1e-4", 'loss="infonce"'])
+    assert cfg.lr == 1e-4 and cfg.loss == "infonce"
+    default = train_mod.load_config(REPO / "distill" / "configs" / "default.toml")
+    assert train_mod.config_hash(default) != train_mod.config_hash(cfg)
+
+
+def test_store_gives_only_dev_teacher_pairs(store):
+    examples = store_examples(store, "dev", "gpt-4")
+    assert len(examples) == 5289  # 5,426 dev rows less 137 failed annotations
+    ids = {e.id for e in examples}
+    test_ids = {e.id for e in store_examples(store, "test")}
+    assert not ids & test_ids
+    assert all(e.labels for e in examples)
+
+
+def test_batches_are_deterministic_and_targets_follow_labels(store):
+    examples = store_examples(store, "dev")[:200]
+    vocab = sorted({k for e in examples for k in e.labels})
+    views = DescriptorViews()
+    a = list(epoch_batches(examples, vocab, views, 32, 2, seed=1, epoch=3))
+    b = list(epoch_batches(examples, vocab, views, 32, 2, seed=1, epoch=3))
+    assert [x.texts for x in a] == [x.texts for x in b] and [x.descriptors for x in a] == [x.descriptors for x in b]
+    assert len(a) == 200 // 32 and all(len(x.texts) == 32 for x in a)
+    by_text = {e.text: e.labels for e in examples}
+    keys = [k for k in vocab for _ in range(2)]
+    for batch in a:
+        for text, row in zip(batch.texts, batch.targets):
+            assert {k for k, y in zip(keys, row) if y} == set(by_text[text])
+
+
+def test_tiny_run_writes_epochs_and_calibrated_best(tiny_run):
+    meta = json.loads((tiny_run / "best" / "emolite.json").read_text())
+    assert (tiny_run / "epoch-1" / "trainer_state.pt").is_file() and (tiny_run / "epoch-2" / "config.toml").is_file()
+    assert set(meta["thresholds"]) >= {"goemotions", "ekman", "sentiment", "semeval-11"}
+    assert all(0 < t < 1 for t in meta["thresholds"]["goemotions"].values())
+    training = meta["training"]
+    assert training["data"]["human_labels_used"] is False and training["data"]["split"] == "dev"
+    assert training["config_hash"] == train_mod.config_hash(train_mod.load_config(tiny_run / "best" / "config.toml"))
+    assert len(losses(tiny_run)) == 6 and all(np.isfinite(losses(tiny_run)))
+
+
+def test_resume_after_interruption_replays_the_same_run(tiny_run, store, tmp_path):
+    """Drop the last epoch (as if killed during it): the resumed run ends with the same losses."""
+    from emolite.cli import main
+
+    run = tmp_path / "resumed"
+    shutil.copytree(tiny_run, run)
+    shutil.rmtree(run / "epoch-2")
+    shutil.rmtree(run / "best")
+    log = json.loads((run / "train_log.json").read_text())
+    assert main(["train", "--config", str(TINY), "--out", str(run), "--set", f'store="{store}"']) == 0
+    assert np.allclose(losses(run), log["losses"], atol=1e-4)
+    assert (run / "best" / "emolite.json").is_file()
+
+
+def test_export_load_and_evaluate_the_tiny_model(tiny_run, tmp_path, shared_data):
+    """The trained checkpoint goes through the real export, loads in the SDK and is evaluated on a slice."""
+    import emolite
+    from emolite.distill import evaluate
+    from emolite.export.bundle_writer import export_bundle
+
+    bundle = export_bundle(tiny_run / "best", tmp_path / "bundle", label_sets=["goemotions", "ekman", "sentiment",
+                                                                                "semeval-11", "carer-6"])
+    clf = emolite.load(bundle, backend="onnx")
+    pred = clf.predict("Thank you so much, this made my day!", labels="goemotions")
+    assert pred.predicted and pred.labels[0] in clf.bundle.label_set("goemotions").labels
+    meta = json.loads((tiny_run / "best" / "emolite.json").read_text())
+    thresholds = clf.bundle.manifest["label_sets"]["goemotions"]["thresholds"]
+    assert np.allclose(thresholds, [meta["thresholds"]["goemotions"][k] for k in clf.bundle.label_set("goemotions").labels])
+
+    report = evaluate.run([f"int8={bundle}", f"fp32={tiny_run / 'best'}"], shared_data, limit=60)
+    json_path, md_path = evaluate.write(report, tmp_path / "report")
+    assert "| int8 |" in md_path.read_text() and json.loads(json_path.read_text())["limit"] == 60
+    int8, fp32 = (report["models"][m]["scores"] for m in ("int8", "fp32"))
+    for name in ("goemotions-28", "semeval-ec-11", "carer-6"):
+        for scores in (int8, fp32):
+            assert 0.0 <= scores[name]["macro_f1"] <= 1.0
+    assert abs(int8["carer-6"]["accuracy"] - fp32["carer-6"]["accuracy"]) <= 0.1
+    evaluate.record(tiny_run / "best", report)
+    assert "int8" in json.loads((tiny_run / "best" / "emolite.json").read_text())["evaluation"]["models"]
+
+
+def test_two_processes_follow_the_single_process_loss_curve(tiny_run, store, tmp_path):
+    """torchrun, 2 CPU processes (gloo), each half of every batch: the loss curve of the 1-process run."""
+    out = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    cmd = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+        "-m", "emolite", "train", "--config", str(TINY), "--out", str(out), "--set", f'store="{store}"',
+        "--set", "threads=1",
+    ]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    single, double = losses(tiny_run), losses(out)
+    assert len(double) == len(single)
+    assert np.allclose(double, single, rtol=2e-3, atol=2e-3), (single, double)
+    assert (out / "best" / "emolite.json").is_file()
