@@ -100,9 +100,9 @@ def test_scripted_faults_end_done_or_failed_with_reason(tmp_path, key_env):
 def test_random_fault_storm_loses_nothing_and_duplicates_nothing(tmp_path, key_env):
     """60 texts, 35% of requests hit a random transient fault (429, 500, 503, stall, malformed, drop)."""
     texts = [f"storm text {i}: what a day" for i in range(60)]
-    with TeacherServer(api_key=KEY, fault_rate=0.35, seed=11, stall=0.6) as server:
+    with TeacherServer(api_key=KEY, fault_rate=0.35, seed=11, stall=1.0) as server:
         store = AnnotationStore(tmp_path / "s.sqlite")
-        summary = annotate(texts, store, _opts(server, key_env, timeout=0.25, max_retries=12, concurrency=8))
+        summary = annotate(texts, store, _opts(server, key_env, timeout=0.5, max_retries=12, concurrency=8))
         chat = server.chat_log()
     answers = Counter(e["text"] for e in chat if e["action"] == "ok")
     faults = Counter(e["action"].split(":")[0] for e in chat if e["action"] != "ok")
