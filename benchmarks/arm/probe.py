@@ -1,0 +1,75 @@
+"""Guest side of the ARM check: run the installed SDK on the probe texts with one backend, one thread.
+
+Uses only the SDK and the standard library, so it runs in the aarch64 environment as on the host.
+Regions of interest are bracketed by os.getppid() calls, which the insn_marks QEMU plugin turns into
+instruction-count marks (on the host, without the plugin, they are harmless). The mark order is fixed:
+  0 start, 1 after import+load, then per region (e2e, model L=16, model L=64): before, after.
+
+    python probe.py CONFIG.json OUT.json
+CONFIG: {"bundle": path or null, "backend": "onnx", "texts": [...], "repeats": 2, "region_text": "..."}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+
+
+def mark() -> None:
+    os.getppid()
+
+
+def region(fn, repeats: int) -> dict:
+    """Run fn `repeats` times between two marks; the wall time is recorded only for reference."""
+    mark()
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    seconds = time.perf_counter() - t0
+    mark()
+    return {"repeats": repeats, "wall_s": round(seconds, 4)}
+
+
+def main(config_path: str, out_path: str) -> int:
+    with open(config_path, encoding="utf-8") as f:
+        cfg = json.load(f)
+    mark()
+    t0 = time.perf_counter()
+    import numpy as np
+
+    import emolite
+
+    clf = emolite.load(cfg["bundle"], backend=cfg["backend"], threads=1)
+    load_s = time.perf_counter() - t0
+    mark()
+    repeats = int(cfg.get("repeats", 2))
+    regions = {"e2e": region(lambda: clf.predict(cfg["region_text"]), repeats)}
+    for length in (16, 64):
+        ids = np.asarray([[101] + [1045 + (i % 500) for i in range(length - 2)] + [102]], dtype=np.int64)
+        mask = np.ones_like(ids)
+        regions[f"model_L{length}"] = region(lambda ids=ids, mask=mask: clf.backend.run(ids, mask), repeats)
+    texts = cfg["texts"]
+    vectors = [clf.embed(t).tolist() for t in texts]
+    preds = [clf.predict(t) for t in texts]
+    result = {
+        "backend": cfg["backend"],
+        "machine": platform.machine(),
+        "emolite": emolite.__version__,
+        "bundle": str(clf.bundle.root),
+        "load_s": round(load_s, 4),
+        "regions": regions,
+        "texts": texts,
+        "embeddings": vectors,
+        "top_labels": [p.labels[0] for p in preds],
+        "predicted": [p.predicted for p in preds],
+    }
+    with open(out_path, "w", encoding="utf-8") as f:
+        json.dump(result, f)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2]))
