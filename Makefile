@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip
 # torch from the local CPU wheel; a bare `torch` requirement would pull a multi-GB CUDA build.
 TORCH  := torch==2.13.0
 
-.PHONY: run test lint venv sdk dev bundle clean
+.PHONY: run test lint venv sdk dev bundle clean bench arm-check
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,15 @@ lint: $(VENV)/.dev
 ## bundle: rebuild the shipped default bundle from the base encoder (until the distilled one ships)
 bundle: $(VENV)/.dev
 	$(VENV)/bin/emolite export base --out sdk/bundles/default
+
+## bench: the benchmark table on this machine (docs/benchmarks.md); --quick for a one-minute run
+bench: $(VENV)/.dev
+	$(VENV)/bin/emolite bench -v --json out/bench.json --markdown out/bench.md --plot out/bench.png
+
+## arm-check: the SDK under qemu-user on emulated Cortex-A72/A76 against x86 (heavy, not part of test; root)
+arm-check: $(VENV)/.dev
+	sh benchmarks/arm/install_tools.sh
+	$(VENV)/bin/emolite bench --arm-check -v --json out/arm-check.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -239,13 +239,20 @@ def instruction_counts(marks: list[int], regions: dict) -> dict:
     return out
 
 
-def compare(reference: dict, guest: dict, min_cosine: float = MIN_COSINE) -> dict:
-    """Embedding cosines and label agreement of a guest run against the x86 run of the same backend."""
+def cosines(a, b) -> np.ndarray:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+def compare(reference: dict, guest: dict, min_cosine: float = MIN_COSINE, fp32=None) -> dict:
+    """Embedding cosines and label agreement of a guest run against the x86 run of the same backend.
+
+    With `fp32` (the fp32 encoder's embeddings of the same texts) it also says how far each side is from
+    full precision, which tells a real ARM error from a different-but-equal int8 rounding.
+    """
     if reference["texts"] != guest["texts"]:
         raise ValueError("guest and reference ran different probe texts")
-    a = np.asarray(reference["embeddings"], dtype=np.float64)
-    b = np.asarray(guest["embeddings"], dtype=np.float64)
-    cos = np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    cos = cosines(reference["embeddings"], guest["embeddings"])
     top_same = [x == y for x, y in zip(reference["top_labels"], guest["top_labels"])]
     pred_same = [sorted(x) == sorted(y) for x, y in zip(reference["predicted"], guest["predicted"])]
     worst = int(np.argmin(cos))
@@ -260,6 +267,10 @@ def compare(reference: dict, guest: dict, min_cosine: float = MIN_COSINE) -> dic
         "predicted_agreement": sum(pred_same),
         "top_label_mismatches": [t for t, ok in zip(reference["texts"], top_same) if not ok],
         "passed": bool(cos.min() >= min_cosine and all(top_same)),
+        "min_cosine_to_fp32": None if fp32 is None else {
+            "x86": round(float(cosines(fp32, reference["embeddings"]).min()), 6),
+            "guest": round(float(cosines(fp32, guest["embeddings"]).min()), 6),
+        },
     }
 
 
@@ -285,6 +296,25 @@ def _m(value) -> str:
 
 
 # -- driver ----------------------------------------------------------------------------------------
+def fp32_embeddings(texts: list[str], checkpoint: str = "base") -> list | None:
+    """The fp32 PyTorch encoder's embeddings (host only, when torch is installed), else None."""
+    from .subjects import SubjectUnavailable, make_subject
+
+    try:
+        subject = make_subject("pytorch-fp32", None, threads=2, checkpoint=checkpoint)
+    except SubjectUnavailable as exc:
+        log.info("no fp32 context: %s", exc)
+        return None
+    return [subject.classifier.embed(t).tolist() for t in texts]
+
+
+def _is_base_encoder(bundle: str | None) -> bool:
+    """A bundle without a training record is the base encoder exported as is: its fp32 twin is 'base'."""
+    from emolite.bundle import Bundle
+
+    return Bundle.open(bundle, verify=False).manifest.get("training") is None
+
+
 def bundle_backends(bundle: str | None) -> list[str]:
     from emolite.bundle import Bundle
 
@@ -295,6 +325,7 @@ def run_check(cpus=CPUS, cache: Path | None = None, bundle: str | None = None) -
     """Build the environment, run every backend on x86 and on each emulated CPU, compare."""
     env = prepare(Path(cache) if cache else DEFAULT_CACHE)
     texts = probe_texts(bundle)
+    fp32 = fp32_embeddings(texts) if _is_base_encoder(bundle) else None
     rows, skipped = [], []
     with tempfile.TemporaryDirectory(prefix="emolite-arm-") as tmp:
         workdir = Path(tmp)
@@ -313,7 +344,7 @@ def run_check(cpus=CPUS, cache: Path | None = None, bundle: str | None = None) -
                 continue
             for cpu in cpus:
                 log.info("running %s on emulated %s", backend, cpu)
-                rows.append(_guest_row(env, cpu, config, workdir, reference))
+                rows.append(_guest_row(env, cpu, config, workdir, reference, fp32))
     return {
         "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         "qemu": _qemu_version(),
@@ -328,14 +359,14 @@ def run_check(cpus=CPUS, cache: Path | None = None, bundle: str | None = None) -
     }
 
 
-def _guest_row(env: ArmEnv, cpu: str, config: dict, workdir: Path, reference: dict) -> dict:
+def _guest_row(env: ArmEnv, cpu: str, config: dict, workdir: Path, reference: dict, fp32) -> dict:
     guest = guest_run(env, cpu, config, workdir)
     marks, total = parse_marks(guest.pop("marks_log"))
     return {
         "cpu": cpu,
         "backend": config["backend"],
         "machine": guest["machine"],
-        "comparison": compare(reference, guest),
+        "comparison": compare(reference, guest, fp32=fp32),
         "instructions": instruction_counts(marks, guest["regions"]),
         "instructions_total": total,
         "emulated_wall_s": {k: v["wall_s"] for k, v in guest["regions"].items()} | {"load": guest["load_s"]},
