@@ -39,6 +39,7 @@ run: $(VENV)/.sdk
 test: $(VENV)/.dev
 	$(PY) -m ruff check sdk distill export benchmarks tests
 	$(PY) -m pytest -q
+	$(MAKE) -C android_demo test
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check sdk distill export benchmarks tests
