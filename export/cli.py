@@ -13,20 +13,40 @@ def register(sub) -> None:
     )
     p.add_argument("checkpoint", help="checkpoint folder, or 'base' for the packaged all-MiniLM-L6-v2")
     p.add_argument("--out", required=True, help="bundle folder to write (replaced if it exists)")
-    p.add_argument("--formats", default="onnx", help="comma-separated: onnx")
+    p.add_argument("--formats", default="onnx,tflite", help="comma-separated: onnx, tflite (default both)")
     p.add_argument("--label-sets", default=None, help="comma-separated label-set names (default: all shipped)")
     p.add_argument("--name", default=None, help="bundle name recorded in the manifest")
+    p.add_argument(
+        "--gate-texts", type=int, default=None,
+        help="GoEmotions dev texts for the zero-shot gate (default: all teacher-labelled rows)",
+    )
     p.set_defaults(func=cmd_export)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    """Export, print the parity report; exit 1 when a gate fails (the bundle is still written for inspection)."""
     import logging
+    from pathlib import Path
 
-    from .bundle_writer import export_bundle
+    from .bundle_writer import ParityGateError, export_bundle
     from .label_sets import DEFAULT_LABEL_SETS
 
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger("emolite").setLevel(logging.INFO)
     sets = args.label_sets.split(",") if args.label_sets else DEFAULT_LABEL_SETS
-    out = export_bundle(args.checkpoint, args.out, formats=args.formats.split(","), label_sets=sets, name=args.name)
-    print(f"wrote {out}")
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    failed = None
+    try:
+        export_bundle(
+            args.checkpoint, args.out, formats=formats, label_sets=sets, name=args.name, gate_texts=args.gate_texts
+        )
+    except ParityGateError as exc:
+        failed = exc
+    parity = Path(args.out) / "parity.json"
+    if parity.is_file():
+        print(parity.read_text(encoding="utf-8"))
+    if failed is not None:
+        print(f"PARITY GATE FAILED: {failed}")
+        return 1
+    print(f"wrote {args.out}: every parity gate passed")
     return 0

@@ -66,7 +66,13 @@ def available_formats(bundle: Bundle) -> list[str]:
 
 
 def create_backend(bundle: Bundle, name: str = "auto", threads: int | None = None) -> Backend:
-    """Create the named backend; "auto" takes the first that loads, preferring the bundle's `preferred_backend`."""
+    """Create the named backend; "auto" takes the faster one that loads on this machine.
+
+    "auto" order: $EMOLITE_BACKEND, then the bundle's `preferred_backend` (the export measures both int8
+    runtimes on the probe set and records the faster), then the others. A TFLite backend on tflite-runtime
+    (not ai-edge-litert) is skipped by "auto": that runtime was measured to give wrong int8 output; ask for
+    backend="tflite" explicitly to have it checked against the golden vectors.
+    """
     if threads is not None and (not isinstance(threads, int) or threads < 1):
         raise InvalidInputError(f"threads must be a positive int or None, got {threads!r}")
     if name != "auto":
@@ -80,7 +86,12 @@ def create_backend(bundle: Bundle, name: str = "auto", threads: int | None = Non
         if candidate not in BACKENDS or candidate not in bundle.manifest["formats"]:
             continue
         try:
-            return BACKENDS[candidate](bundle, threads)
+            backend = BACKENDS[candidate](bundle, threads)
         except BackendUnavailableError as exc:
             errors.append(f"{candidate}: {exc}")
+            continue
+        if getattr(backend, "runtime", None) == "tflite-runtime":
+            errors.append(f"{candidate}: only tflite-runtime is installed; auto needs ai-edge-litert")
+            continue
+        return backend
     raise BackendUnavailableError("no usable backend for this bundle: " + "; ".join(errors))
