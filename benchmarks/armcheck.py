@@ -267,11 +267,26 @@ def compare(reference: dict, guest: dict, min_cosine: float = MIN_COSINE, fp32=N
         "predicted_agreement": sum(pred_same),
         "top_label_mismatches": [t for t, ok in zip(reference["texts"], top_same) if not ok],
         "passed": bool(cos.min() >= min_cosine and all(top_same)),
-        "min_cosine_to_fp32": None if fp32 is None else {
+        "min_cosine_to_fp32": None
+        if fp32 is None
+        else {
             "x86": round(float(cosines(fp32, reference["embeddings"]).min()), 6),
             "guest": round(float(cosines(fp32, guest["embeddings"]).min()), 6),
         },
+        "below_min_detail": _detail(reference, guest, cos, min_cosine, fp32),
     }
+
+
+def _detail(reference: dict, guest: dict, cos: np.ndarray, min_cosine: float, fp32) -> list[dict]:
+    """The texts under the cosine bar, with each side's cosine to fp32 when known."""
+    rows = []
+    for i in np.flatnonzero(cos < min_cosine):
+        row = {"text": reference["texts"][i], "cosine": round(float(cos[i]), 6)}
+        if fp32 is not None:
+            row["x86_to_fp32"] = round(float(cosines([fp32[i]], [reference["embeddings"][i]])[0]), 6)
+            row["guest_to_fp32"] = round(float(cosines([fp32[i]], [guest["embeddings"][i]])[0]), 6)
+        rows.append(row)
+    return rows
 
 
 def summarize(rows: list[dict]) -> str:

@@ -1,0 +1,148 @@
+"""The ARM check's parsing and comparison, on output recorded from a real run (emulated Cortex-A76, onnx).
+
+The recording: benchmarks/arm/probe.py on three texts, on this x86 host and under qemu-aarch64 -cpu
+cortex-a76 with the insn_marks plugin (the full check, `make arm-check`, is too heavy for `make test`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from emolite.benchmarks import armcheck
+
+DATA = Path(__file__).with_name("data")
+
+
+@pytest.fixture(scope="module")
+def recorded():
+    guest = json.loads((DATA / "arm_a76_onnx.out.json").read_text())
+    reference = json.loads((DATA / "arm_x86_onnx.out.json").read_text())
+    return reference, guest, (DATA / "arm_a76_onnx.marks.log").read_text()
+
+
+def test_marks_parse_into_per_inference_instructions(recorded):
+    _, guest, log = recorded
+    marks, total = armcheck.parse_marks(log)
+    assert len(marks) == 8 and marks == sorted(marks) and total > marks[-1]
+    counts = armcheck.instruction_counts(marks, guest["regions"])
+    assert counts["e2e"] == round((marks[3] - marks[2]) / 2)
+    assert counts["model_L16"] < counts["e2e"]  # end to end = model + tokenise + score
+    assert counts["model_L16"] < counts["model_L64"]
+    assert counts["import_and_load"] > 10 * counts["e2e"]
+
+
+def test_bad_mark_logs_are_refused():
+    with pytest.raises(ValueError, match="out of order"):
+        armcheck.parse_marks("emolite-mark 0 5\nemolite-mark 2 9\n")
+    with pytest.raises(ValueError, match="expected 8"):
+        armcheck.instruction_counts([1, 2, 3], {})
+
+
+def test_recorded_run_agrees_on_labels_and_flags_the_long_text(recorded):
+    reference, guest, _ = recorded
+    result = armcheck.compare(reference, guest)
+    assert guest["machine"] == "aarch64" and reference["machine"] == "x86_64"
+    assert result["texts"] == 3 and result["top_label_agreement"] == 3 and result["predicted_agreement"] == 3
+    assert result["cosines"][:2] == [1.0, 1.0]
+    # the long text's int8 rounding differs on ARM: just under the 0.999 bar, so the check fails on it
+    assert 0.99 < result["min_cosine"] < armcheck.MIN_COSINE
+    assert result["below_min_cosine"] == 1 and result["worst_text"].startswith("I have been thinking")
+    assert result["passed"] is False
+    assert armcheck.compare(reference, guest, min_cosine=0.99)["passed"] is True
+
+
+def test_label_mismatch_fails_and_fp32_context_is_reported(recorded):
+    reference, guest, _ = recorded
+    changed = {**guest, "top_labels": ["anger"] + guest["top_labels"][1:]}
+    result = armcheck.compare(reference, changed, min_cosine=0.99, fp32=reference["embeddings"])
+    assert result["passed"] is False and result["top_label_mismatches"] == ["ok"]
+    assert result["min_cosine_to_fp32"]["x86"] == 1.0
+    with pytest.raises(ValueError, match="different probe texts"):
+        armcheck.compare(reference, {**guest, "texts": ["x", "y", "z"]})
+
+
+def test_summary_table(recorded):
+    reference, guest, log = recorded
+    marks, _ = armcheck.parse_marks(log)
+    row = {
+        "cpu": "cortex-a76",
+        "backend": "onnx",
+        "comparison": armcheck.compare(reference, guest),
+        "instructions": armcheck.instruction_counts(marks, guest["regions"]),
+    }
+    table = armcheck.summarize([row])
+    assert "| cortex-a76 | onnx | 3 | 0.997380 | 3/3 | 3/3 | 30 M |" in table and "**no**" in table
+
+
+def test_guest_command_pins_the_cpu_and_fakes_cpuinfo(tmp_path):
+    env = armcheck.ArmEnv(
+        cache=tmp_path, root=tmp_path / "root", site=tmp_path / "site", plugin=tmp_path / "p.so"
+    )
+    cmd = armcheck.guest_command(
+        env, "cortex-a72", tmp_path / "c.json", tmp_path / "o.json", tmp_path / "m.log"
+    )
+    assert cmd[:2] == ["unshare", "-m"]
+    assert "cpuinfo-cortex-a72.txt /proc/cpuinfo" in cmd[-1] and "-cpu cortex-a72" in cmd[-1]
+    assert "max" not in cmd[-1].split()
+    with pytest.raises(armcheck.ArmCheckError, match="no fake cpuinfo"):
+        armcheck.guest_command(env, "max", tmp_path / "c", tmp_path / "o", tmp_path / "m")
+
+
+def test_probe_runs_on_the_host(tmp_path):
+    cfg = {
+        "bundle": None,
+        "backend": "onnx",
+        "texts": ["ok", "so happy"],
+        "repeats": 1,
+        "region_text": "hi there",
+    }
+    (tmp_path / "c.json").write_text(json.dumps(cfg))
+    subprocess.run(
+        [
+            sys.executable,
+            str(armcheck.ARM_DIR / "probe.py"),
+            str(tmp_path / "c.json"),
+            str(tmp_path / "o.json"),
+        ],
+        check=True,
+        timeout=120,
+    )
+    out = json.loads((tmp_path / "o.json").read_text())
+    assert out["texts"] == cfg["texts"] and len(out["embeddings"]) == 2 and len(out["embeddings"][0]) == 384
+    assert set(out["regions"]) == set(armcheck.REGIONS)
+
+
+@pytest.mark.skipif(
+    shutil.which("gcc") is None or not Path("/usr/include/glib-2.0/glib.h").is_file(),
+    reason="needs gcc and libglib2.0-dev",
+)
+def test_plugin_source_compiles_against_its_api(tmp_path):
+    # qemu-plugin.h comes from the Debian qemu source package, fetched by benchmarks/arm/build_plugin.sh.
+    headers = sorted(Path.home().glob(".cache/emolite-arm/src/*/include/qemu/qemu-plugin.h"))
+    if not headers:
+        pytest.skip("qemu-plugin.h not fetched (make arm-check fetches it)")
+    cflags = subprocess.run(
+        ["pkg-config", "--cflags", "glib-2.0"], capture_output=True, text=True
+    ).stdout.split()
+    subprocess.run(
+        [
+            "gcc",
+            "-shared",
+            "-fPIC",
+            "-Wall",
+            "-Werror",
+            f"-I{headers[0].parent}",
+            *cflags,
+            "-o",
+            str(tmp_path / "p.so"),
+            str(armcheck.ARM_DIR / "insn_marks.c"),
+        ],
+        check=True,
+    )
+    assert (tmp_path / "p.so").stat().st_size > 0
