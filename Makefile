@@ -45,9 +45,9 @@ lint: $(VENV)/.dev
 	$(PY) -m ruff check sdk distill export benchmarks tests
 	$(PY) -m ruff format --check sdk distill export benchmarks tests
 
-## bundle: rebuild the shipped default bundle from the base encoder (until the distilled one ships)
+## bundle: rebuild the shipped default bundle (int8 ONNX + int8 TFLite, parity-gated) from the base encoder (until the distilled one ships)
 bundle: $(VENV)/.dev
-	$(VENV)/bin/emolite export base --out sdk/bundles/default
+	$(VENV)/bin/emolite export base --out sdk/bundles/default --formats onnx,tflite
 
 ## bench: the benchmark table on this machine (docs/benchmarks.md); --quick for a one-minute run
 bench: $(VENV)/.dev

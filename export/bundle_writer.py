@@ -72,7 +72,9 @@ def tokenizer_settings(tokenizer_json: dict, vocab: dict[str, int], max_length: 
         "vocab": "vocab.txt",
         "type": model["type"].lower(),
         "lowercase": lowercase,
-        "strip_accents": lowercase if strip_accents is None else bool(strip_accents),  # BERT: follows lowercase
+        "strip_accents": lowercase
+        if strip_accents is None
+        else bool(strip_accents),  # BERT: follows lowercase
         "handle_chinese_chars": bool(norm.get("handle_chinese_chars", True)),
         "clean_text": bool(norm.get("clean_text", True)),
         "continuing_subword_prefix": model.get("continuing_subword_prefix", "##"),
@@ -146,7 +148,9 @@ def export_bundle(
 
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
-        raise ValueError(f"unsupported export format(s) {unknown or formats}; supported: {', '.join(FORMATS)}")
+        raise ValueError(
+            f"unsupported export format(s) {unknown or formats}; supported: {', '.join(FORMATS)}"
+        )
     encoder = StudentEncoder.from_pretrained(checkpoint)
     meta = encoder.meta
     max_length = int(meta["max_seq_length"])
@@ -172,7 +176,10 @@ def export_bundle(
     log.info("fp32 reference: %d probe + %d dev texts", len(probe), len(dev.texts))
     names = LABEL_SETS[parity.GATE_SET].labels
     ref = parity.Reference(
-        fp32_embed(probe), fp32_embed(dev.texts), parity.multi_hot(dev.labels, names), fp32_labels[parity.GATE_SET]
+        fp32_embed(probe),
+        fp32_embed(dev.texts),
+        parity.multi_hot(dev.labels, names),
+        fp32_labels[parity.GATE_SET],
     )
     report = parity.run_gates(out, checkpoint, ref, probe, dev.texts, formats)
     finish_bundle(out, manifest, report)
@@ -252,7 +259,9 @@ def golden_embeddings(out: Path, formats: Sequence[str], text_encoder) -> dict[s
     return golden
 
 
-def build_manifest(encoder, checkpoint, name, out, format_meta, sets_meta, templates, max_length) -> dict[str, Any]:
+def build_manifest(
+    encoder, checkpoint, name, out, format_meta, sets_meta, templates, max_length
+) -> dict[str, Any]:
     meta = encoder.meta
     name = name or meta_name(meta, checkpoint)
     return {
@@ -284,7 +293,12 @@ def build_manifest(encoder, checkpoint, name, out, format_meta, sets_meta, templ
         "label_templates": list(templates),
         "default_label_set": "goemotions" if "goemotions" in sets_meta else next(iter(sets_meta)),
         "label_sets": sets_meta,
-        "golden": {"texts": list(GOLDEN_TEXTS), "batch_size": GOLDEN_BATCH, "min_cosine": GOLDEN_MIN_COSINE, "embeddings": {}},
+        "golden": {
+            "texts": list(GOLDEN_TEXTS),
+            "batch_size": GOLDEN_BATCH,
+            "min_cosine": GOLDEN_MIN_COSINE,
+            "embeddings": {},
+        },
         "training": meta.get("training"),
         "evaluation": meta.get("evaluation"),
     }
@@ -300,7 +314,9 @@ def finish_bundle(out: Path, manifest: dict[str, Any], report: dict[str, Any]) -
     timings = {fmt: r["probe_ms_per_text"] for fmt, r in report["formats"].items()}
     manifest["preferred_backend"] = min(timings, key=timings.get)
     manifest["parity"] = {"file": "parity.json", "pass": report["pass"]}
-    (out / "parity.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "parity.json").write_text(
+        json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     (out / "README.md").write_text(model_card.render(manifest, report, out), encoding="utf-8")
     write_manifest(out, manifest)
 
@@ -317,4 +333,6 @@ def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
     manifest["files"] = {
         p.relative_to(out).as_posix(): {"bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in files
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "manifest.json").write_text(
+        json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )

@@ -14,10 +14,14 @@ def register(sub) -> None:
     p.add_argument("checkpoint", help="checkpoint folder, or 'base' for the packaged all-MiniLM-L6-v2")
     p.add_argument("--out", required=True, help="bundle folder to write (replaced if it exists)")
     p.add_argument("--formats", default="onnx,tflite", help="comma-separated: onnx, tflite (default both)")
-    p.add_argument("--label-sets", default=None, help="comma-separated label-set names (default: all shipped)")
+    p.add_argument(
+        "--label-sets", default=None, help="comma-separated label-set names (default: all shipped)"
+    )
     p.add_argument("--name", default=None, help="bundle name recorded in the manifest")
     p.add_argument(
-        "--gate-texts", type=int, default=None,
+        "--gate-texts",
+        type=int,
+        default=None,
         help="GoEmotions dev texts for the zero-shot gate (default: all teacher-labelled rows)",
     )
     p.set_defaults(func=cmd_export)
@@ -38,7 +42,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     failed = None
     try:
         export_bundle(
-            args.checkpoint, args.out, formats=formats, label_sets=sets, name=args.name, gate_texts=args.gate_texts
+            args.checkpoint,
+            args.out,
+            formats=formats,
+            label_sets=sets,
+            name=args.name,
+            gate_texts=args.gate_texts,
         )
     except ParityGateError as exc:
         failed = exc

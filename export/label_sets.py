@@ -52,7 +52,36 @@ DEFINITIONS: dict[str, str] = {
 }
 
 # Ekman and sentiment groupings of the GoEmotions labels, as published with the GoEmotions data.
-GOEMOTIONS = ["admiration", "amusement", "anger", "annoyance", "approval", "caring", "confusion", "curiosity", "desire", "disappointment", "disapproval", "disgust", "embarrassment", "excitement", "fear", "gratitude", "grief", "joy", "love", "nervousness", "optimism", "pride", "realization", "relief", "remorse", "sadness", "surprise", "neutral"]
+GOEMOTIONS = [
+    "admiration",
+    "amusement",
+    "anger",
+    "annoyance",
+    "approval",
+    "caring",
+    "confusion",
+    "curiosity",
+    "desire",
+    "disappointment",
+    "disapproval",
+    "disgust",
+    "embarrassment",
+    "excitement",
+    "fear",
+    "gratitude",
+    "grief",
+    "joy",
+    "love",
+    "nervousness",
+    "optimism",
+    "pride",
+    "realization",
+    "relief",
+    "remorse",
+    "sadness",
+    "surprise",
+    "neutral",
+]
 
 
 @dataclass(frozen=True)
@@ -75,26 +104,53 @@ class LabelSetSpec:
 LABEL_SETS: dict[str, LabelSetSpec] = {
     s.name: s
     for s in (
-        LabelSetSpec("goemotions", tuple(GOEMOTIONS), True, "GoEmotions: 27 emotions + neutral (Demszky et al., 2020)"),
         LabelSetSpec(
-            "ekman", ("anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral"), True,
+            "goemotions", tuple(GOEMOTIONS), True, "GoEmotions: 27 emotions + neutral (Demszky et al., 2020)"
+        ),
+        LabelSetSpec(
+            "ekman",
+            ("anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral"),
+            True,
             "Ekman's six basic emotions + neutral",
         ),
-        LabelSetSpec("sentiment", ("positive", "negative", "ambiguous", "neutral"), True, "GoEmotions sentiment groups"),
         LabelSetSpec(
-            "plutchik-8", ("joy", "trust", "fear", "surprise", "sadness", "disgust", "anger", "anticipation"), True,
+            "sentiment", ("positive", "negative", "ambiguous", "neutral"), True, "GoEmotions sentiment groups"
+        ),
+        LabelSetSpec(
+            "plutchik-8",
+            ("joy", "trust", "fear", "surprise", "sadness", "disgust", "anger", "anticipation"),
+            True,
             "Plutchik's eight primary emotions",
         ),
         LabelSetSpec(
             "semeval-11",
-            ("anger", "anticipation", "disgust", "fear", "joy", "love", "optimism", "pessimism", "sadness", "surprise", "trust"),
-            True, "SemEval-2018 Task 1 E-c (11 emotions)",
+            (
+                "anger",
+                "anticipation",
+                "disgust",
+                "fear",
+                "joy",
+                "love",
+                "optimism",
+                "pessimism",
+                "sadness",
+                "surprise",
+                "trust",
+            ),
+            True,
+            "SemEval-2018 Task 1 E-c (11 emotions)",
         ),
         LabelSetSpec(
-            "isear-7", ("joy", "fear", "anger", "sadness", "disgust", "shame", "guilt"), False, "ISEAR (7 emotions)"
+            "isear-7",
+            ("joy", "fear", "anger", "sadness", "disgust", "shame", "guilt"),
+            False,
+            "ISEAR (7 emotions)",
         ),
         LabelSetSpec(
-            "carer-6", ("sadness", "joy", "love", "anger", "fear", "surprise"), False, "CARER / 'emotion' dataset (6)"
+            "carer-6",
+            ("sadness", "joy", "love", "anger", "fear", "surprise"),
+            False,
+            "CARER / 'emotion' dataset (6)",
         ),
     )
 }

@@ -11,8 +11,10 @@ def _mb(path: Path) -> str:
 
 
 def _format_rows(manifest: dict[str, Any], report: dict[str, Any], out: Path) -> list[str]:
-    rows = ["| format | file | size | precision | probe cosine mean / min | macro-F1 int8 (fp32) | top-label agreement |",
-            "|---|---|---|---|---|---|---|"]
+    rows = [
+        "| format | file | size | precision | probe cosine mean / min | macro-F1 int8 (fp32) | top-label agreement |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for fmt, meta in manifest["formats"].items():
         r = report["formats"][fmt]
         z = r["zero_shot"]
@@ -43,7 +45,7 @@ def render(manifest: dict[str, Any], report: dict[str, Any], out: Path) -> str:
         f"{enc['pooling']} pooling, L2-normalised; max {manifest['tokenizer']['max_seq_length']} word pieces.",
         f"- Origin: {origin}",
         f"- Label sets: {sets}; default `{manifest['default_label_set']}`.",
-        f"- Backend preferred by `backend=\"auto\"`: `{manifest['preferred_backend']}` (faster on the export machine).",
+        f'- Backend preferred by `backend="auto"`: `{manifest["preferred_backend"]}` (faster on the export machine).',
         "",
         "## Formats and parity gates",
         "",

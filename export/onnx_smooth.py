@@ -70,7 +70,9 @@ def smooth(model_path: Path, out_path: Path, batches: Iterable[dict], alpha: flo
         inits[node.input[1]].CopyFrom(numpy_helper.from_array(weight * scale[:, None], node.input[1]))
         inv_name, smoothed = f"smooth_inv_{k}", f"{node.input[0]}_smooth_{k}"
         model.graph.initializer.append(numpy_helper.from_array((1.0 / scale).astype(np.float32), inv_name))
-        model.graph.node.append(onnx.helper.make_node("Mul", [node.input[0], inv_name], [smoothed], name=f"Smooth_{k}"))
+        model.graph.node.append(
+            onnx.helper.make_node("Mul", [node.input[0], inv_name], [smoothed], name=f"Smooth_{k}")
+        )
         node.input[0] = smoothed
     model = _toposort(model)
     onnx.save(model, str(out_path))

@@ -62,8 +62,12 @@ def scoring_from_bundle(bundle, name: str = GATE_SET) -> Scoring:
     label_set = bundle.label_set(name)
     scoring = bundle.manifest["scoring"]
     return Scoring(
-        list(label_set.labels), label_set.embeddings, label_set.thresholds, label_set.multi_label,
-        float(scoring["logit_scale"]), float(scoring.get("logit_bias", 0.0)),
+        list(label_set.labels),
+        label_set.embeddings,
+        label_set.thresholds,
+        label_set.multi_label,
+        float(scoring["logit_scale"]),
+        float(scoring.get("logit_bias", 0.0)),
     )
 
 
@@ -89,7 +93,9 @@ def cosine_stats(reference: np.ndarray, got: np.ndarray) -> dict[str, float]:
     return {"mean": round(float(cos.mean()), 5), "min": round(float(cos.min()), 5)}
 
 
-def tokenizer_gate(bundle_tokenizer_file: Path, checkpoint: str | Path, max_length: int, texts: Sequence[str]) -> dict:
+def tokenizer_gate(
+    bundle_tokenizer_file: Path, checkpoint: str | Path, max_length: int, texts: Sequence[str]
+) -> dict:
     """Bundle tokenizer (as the SDK loads it) against the checkpoint's transformers tokenizer."""
     from emolite.distill.model import load_tokenizer
     from emolite.text import TextEncoder
@@ -136,7 +142,9 @@ def format_report(clf, ref: Reference, probe: Sequence[str], dev: Sequence[str],
             "macro_f1_fp32": round(f1_fp32, 4),
             "macro_f1_int8": round(f1_int8, 4),
             "delta": round(f1_int8 - f1_fp32, 4),
-            "macro_f1_int8_with_int8_label_embeddings": round(macro_f1(scoring.decide(dev_emb, int8_label_rows), ref.gold), 4),
+            "macro_f1_int8_with_int8_label_embeddings": round(
+                macro_f1(scoring.decide(dev_emb, int8_label_rows), ref.gold), 4
+            ),
             "pass": abs(f1_int8 - f1_fp32) <= F1_MAX_DROP,
         },
         "probe_top_label_agreement": round(float(np.mean(top_fp32 == top_int8)), 4),
@@ -150,14 +158,27 @@ def _mean_row(vectors: np.ndarray) -> np.ndarray:
 
 
 def run_gates(
-    bundle_dir: Path, checkpoint: str | Path, ref: Reference, probe: Sequence[str], dev: Sequence[str], formats: Sequence[str]
+    bundle_dir: Path,
+    checkpoint: str | Path,
+    ref: Reference,
+    probe: Sequence[str],
+    dev: Sequence[str],
+    formats: Sequence[str],
 ) -> dict[str, Any]:
     """Load the finished bundle with each backend and gate it; returns the parity report."""
     import emolite
 
-    report: dict[str, Any] = {"probe_texts": len(probe), "dev_texts": len(dev), "gate_label_set": GATE_SET,
-                              "thresholds": {"cosine_mean": COSINE_MEAN_MIN, "cosine_min": COSINE_MIN_MIN,
-                                             "macro_f1_max_delta": F1_MAX_DROP}, "formats": {}}
+    report: dict[str, Any] = {
+        "probe_texts": len(probe),
+        "dev_texts": len(dev),
+        "gate_label_set": GATE_SET,
+        "thresholds": {
+            "cosine_mean": COSINE_MEAN_MIN,
+            "cosine_min": COSINE_MIN_MIN,
+            "macro_f1_max_delta": F1_MAX_DROP,
+        },
+        "formats": {},
+    }
     for fmt in formats:
         clf = emolite.load(bundle_dir, backend=fmt, threads=1)
         scoring = scoring_from_bundle(clf.bundle)

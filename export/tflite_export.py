@@ -56,7 +56,9 @@ def convert_fp32(encoder, out_path: Path, buckets: Sequence[int]) -> Path:
         # Fresh tensors per input and per signature: a shared sample tensor corrupts the converted graph.
         ids = torch.randint(1000, 2000, (1, length), dtype=torch.int64, generator=generator)
         mask = torch.ones((1, length), dtype=torch.int64)
-        converter.signature(signature_name(length), module, sample_kwargs={"input_ids": ids, "attention_mask": mask})
+        converter.signature(
+            signature_name(length), module, sample_kwargs={"input_ids": ids, "attention_mask": mask}
+        )
     with torch.no_grad():
         converter.convert().export(str(out_path))
     return out_path
@@ -69,7 +71,9 @@ def quantize_int8(fp32_path: Path, out_path: Path) -> Path:
     q = quantizer.Quantizer(str(fp32_path))
     q.load_quantization_recipe(getattr(recipe, RECIPE)())
     # Per-tensor scales for the 30522-row embedding table: per-channel scales cost 366 KB per signature.
-    q.add_dynamic_config(".*", qtyping.TFLOperationName.EMBEDDING_LOOKUP, 8, qtyping.QuantGranularity.TENSORWISE)
+    q.add_dynamic_config(
+        ".*", qtyping.TFLOperationName.EMBEDDING_LOOKUP, 8, qtyping.QuantGranularity.TENSORWISE
+    )
     q.quantize().export_model(str(out_path), overwrite=True)
     return out_path
 
@@ -117,6 +121,7 @@ def compact(path: Path) -> Path:
     with _shared_quantization_tables():
         data = flatbuffer_utils.convert_object_to_bytearray(model)
     path.write_bytes(data)
+    path.chmod(0o644)  # the quantizer's writer leaves the file executable
     return path
 
 

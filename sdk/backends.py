@@ -32,7 +32,9 @@ class OnnxBackend:
             raise BackendUnavailableError("onnxruntime is not installed: pip install onnxruntime") from exc
         fmt = bundle.manifest["formats"].get("onnx")
         if fmt is None:
-            raise BackendUnavailableError(f"bundle {bundle.root} has no ONNX model (formats: {list(bundle.manifest['formats'])})")
+            raise BackendUnavailableError(
+                f"bundle {bundle.root} has no ONNX model (formats: {list(bundle.manifest['formats'])})"
+            )
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or 0  # 0 = onnxruntime's choice (physical cores)
         options.inter_op_num_threads = 1

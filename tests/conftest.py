@@ -45,4 +45,6 @@ def base_bundle(tmp_path_factory) -> Path:
     """
     from emolite.export.bundle_writer import export_bundle
 
-    return export_bundle("base", tmp_path_factory.mktemp("bundles") / "base", formats=("onnx", "tflite"), gate_texts=1000)
+    return export_bundle(
+        "base", tmp_path_factory.mktemp("bundles") / "base", formats=("onnx", "tflite"), gate_texts=1000
+    )

@@ -94,7 +94,8 @@ def _tampered_copy(base_bundle: Path, tmp_path: Path, fmt: str) -> Path:
     shutil.copytree(base_bundle, copy)
     manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
     golden = np.asarray(manifest["golden"]["embeddings"][fmt])
-    manifest["golden"]["embeddings"][fmt] = np.roll(golden, 1, axis=1).tolist()  # what a wrong runtime returns
+    # A runtime that loads the model but computes it wrongly returns vectors unlike the golden ones.
+    manifest["golden"]["embeddings"][fmt] = np.roll(golden, 1, axis=1).tolist()
     (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return copy
 
@@ -143,7 +144,9 @@ def test_gates_fail_on_a_wrong_reference(base_bundle, probe):
     dev = data.goemotions_teacher_dev(200)
     clf = emolite.load(base_bundle, backend="onnx")
     scoring = parity.scoring_from_bundle(clf.bundle)
-    ref = parity.Reference(wrong, clf.embed(dev.texts), parity.multi_hot(dev.labels, scoring.labels), scoring.embeddings)
+    ref = parity.Reference(
+        wrong, clf.embed(dev.texts), parity.multi_hot(dev.labels, scoring.labels), scoring.embeddings
+    )
     result = parity.format_report(clf, ref, probe, dev.texts, scoring)
     assert result["cosine"]["pass"] is False and result["zero_shot"]["pass"] is True
 
