@@ -57,11 +57,17 @@ print(json.dumps({{
 }}))
 """
 
+# VmHWM, not getrusage's ru_maxrss: Linux folds the parent's high-water mark into a child's ru_maxrss at
+# exec (subprocess uses vfork), so a big parent (torch loaded) would inflate every child's figure.
 _PEAK_RSS = """
 def peak_rss_kb():
-    import resource
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1024 if sys.platform == "darwin" else peak  # bytes on macOS, KiB on Linux
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        import resource
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 1024 if sys.platform == "darwin" else peak  # bytes on macOS, KiB elsewhere
 """
 
 

@@ -22,6 +22,7 @@ SHAPES = (
     ("ffn_down", INTERMEDIATE, HIDDEN, 1),
 )
 MAX_POSITIONS = 512
+PEAK_ROWS = 512  # the GEMM row count added to the sequence lengths to find the machine's best rate
 
 
 def build_gemm_model() -> bytes:
