@@ -119,10 +119,22 @@ class StudentEncoder(nn.Module):
         self.transformer.save_pretrained(str(folder))
         if tokenizer is not None:
             tokenizer.save_pretrained(str(folder))
+            write_vocab(tokenizer, folder)
         torch.save(self.head_state(), folder / "head.pt")
         meta = {**self.meta, **self.scoring(), **extra_meta}
         (folder / CHECKPOINT_META).write_text(json.dumps(meta, indent=2, sort_keys=True))
         return folder
+
+
+def write_vocab(tokenizer: Any, folder: Path) -> None:
+    """vocab.txt (WordPiece, one token per line in id order): bundles ship it for non-Python clients,
+    and recent transformers versions save only tokenizer.json."""
+    if (folder / "vocab.txt").is_file() or not hasattr(tokenizer, "get_vocab"):
+        return
+    vocab = tokenizer.get_vocab()
+    tokens = sorted(vocab, key=vocab.__getitem__)
+    if [vocab[t] for t in tokens] == list(range(len(tokens))):
+        (folder / "vocab.txt").write_text("\n".join(tokens) + "\n", encoding="utf-8")
 
 
 def load_tokenizer(path: str | os.PathLike):

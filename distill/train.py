@@ -197,9 +197,13 @@ def build_model(cfg: TrainConfig) -> StudentEncoder:
 
 
 def freeze_lower_layers(encoder: StudentEncoder, n_layers: int) -> None:
+    """Freeze the embeddings and the first `n_layers` layers; the unused BERT pooler is always frozen
+    (DDP refuses parameters that get no gradient)."""
+    bert = encoder.transformer
+    for p in getattr(bert, "pooler", None).parameters() if getattr(bert, "pooler", None) is not None else ():
+        p.requires_grad_(False)
     if n_layers <= 0:
         return
-    bert = encoder.transformer
     for module in [bert.embeddings, *bert.encoder.layer[:n_layers]]:
         for p in module.parameters():
             p.requires_grad_(False)

@@ -115,8 +115,8 @@ def test_export_load_and_evaluate_the_tiny_model(tiny_run, tmp_path, shared_data
     from emolite.distill import evaluate
     from emolite.export.bundle_writer import export_bundle
 
-    bundle = export_bundle(tiny_run / "best", tmp_path / "bundle", label_sets=["goemotions", "ekman", "sentiment",
-                                                                                "semeval-11", "carer-6"])
+    sets = ["goemotions", "ekman", "sentiment", "semeval-11", "carer-6"]
+    bundle = export_bundle(tiny_run / "best", tmp_path / "bundle", formats=("onnx",), label_sets=sets, gate_texts=60)
     clf = emolite.load(bundle, backend="onnx")
     pred = clf.predict("Thank you so much, this made my day!", labels="goemotions")
     assert pred.predicted and pred.labels[0] in clf.bundle.label_set("goemotions").labels
