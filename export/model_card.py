@@ -32,7 +32,7 @@ def render(manifest: dict[str, Any], report: dict[str, Any], out: Path) -> str:
     origin = (
         "Not fine-tuned: the base sentence encoder used zero-shot (label embeddings from descriptions)."
         if not training
-        else f"Distilled from a teacher's labels; training record: `{training}`."
+        else "Distilled from a teacher LLM's labels; the training record is `training` in manifest.json."
     )
     sets = ", ".join(f"`{n}` ({len(s['labels'])})" for n, s in manifest["label_sets"].items())
     lines = [
@@ -52,7 +52,8 @@ def render(manifest: dict[str, Any], report: dict[str, Any], out: Path) -> str:
         *_format_rows(manifest, report, out),
         "",
         f"Gates: probe cosine mean >= {report['thresholds']['cosine_mean']} and min >= {report['thresholds']['cosine_min']} "
-        f"({report['probe_texts']} probe texts); macro-F1 on {report['dev_texts']} GoEmotions dev texts against the "
+        f"({report['probe_texts']} probe texts); macro-F1 ({report['gate_label_set']} label set) on {report['dev_texts']} "
+        "GoEmotions dev texts against the "
         f"teacher's (GPT-4) labels within {report['thresholds']['macro_f1_max_delta']} of fp32; tokenizer ids identical "
         f"on the probe set ({report['tokenizer']['mismatches']} mismatches). Overall: "
         f"**{'PASS' if report['pass'] else 'FAIL'}** (details in `parity.json`).",

@@ -42,6 +42,7 @@ def load_interpreter_class() -> tuple[type, str]:
 
 class TFLiteBackend:
     name = "tflite"
+    batch_invariant = True  # one text per signature call: a text's output never depends on its batch-mates
 
     def __init__(self, bundle: Bundle, threads: int | None = None):
         fmt = bundle.manifest["formats"].get("tflite")

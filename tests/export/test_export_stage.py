@@ -159,3 +159,13 @@ def test_tokenizer_gate_catches_a_different_normaliser(base_bundle, tmp_path, pr
     tokenizer.save(str(tmp_path / "tokenizer.json"))
     result = parity.tokenizer_gate(tmp_path / "tokenizer.json", "base", 128, probe)
     assert result["pass"] is False and result["mismatches"] > 10
+
+
+def test_vocab_written_from_tokenizer_json_when_checkpoint_has_none(tmp_path):
+    from emolite.distill.model import base_model_path
+    from emolite.export.bundle_writer import write_vocab
+
+    # A trained checkpoint folder has tokenizer.json but no vocab.txt.
+    shutil.copyfile(base_model_path() / "tokenizer.json", tmp_path / "tokenizer.json")
+    write_vocab(tmp_path, tmp_path / "vocab.txt")
+    assert (tmp_path / "vocab.txt").read_bytes() == (base_model_path() / "vocab.txt").read_bytes()
