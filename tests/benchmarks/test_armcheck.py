@@ -63,6 +63,9 @@ def test_label_mismatch_fails_and_fp32_context_is_reported(recorded):
     result = armcheck.compare(reference, changed, min_cosine=0.99, fp32=reference["embeddings"])
     assert result["passed"] is False and result["top_label_mismatches"] == ["ok"]
     assert result["min_cosine_to_fp32"]["x86"] == 1.0
+    assert result["as_close_to_fp32"] is True  # guest within 0.005 of x86 (which is fp32 here) on every text
+    # the long text: guest at cosine 0.99738 to x86 is more than 0.001 farther from "fp32" (= x86 here)
+    assert armcheck._as_close_to_fp32(reference, guest, reference["embeddings"], tolerance=0.001) is False
     with pytest.raises(ValueError, match="different probe texts"):
         armcheck.compare(reference, {**guest, "texts": ["x", "y", "z"]})
 
@@ -77,7 +80,7 @@ def test_summary_table(recorded):
         "instructions": armcheck.instruction_counts(marks, guest["regions"]),
     }
     table = armcheck.summarize([row])
-    assert "| cortex-a76 | onnx | 3 | 0.997380 | 3/3 | 3/3 | 30 M |" in table and "**no**" in table
+    assert "| cortex-a76 | onnx | 3 | 0.997380 | 3/3 | 3/3 | - | 30 M |" in table and "**no**" in table
 
 
 def test_guest_command_pins_the_cpu_and_fakes_cpuinfo(tmp_path):
