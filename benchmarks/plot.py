@@ -37,8 +37,11 @@ def plot_latency(report: dict, out: str | Path) -> Path:
             ylabel="p50 latency (ms), batch 1",
             title=f"{t} thread(s)" + (" [EMULATED]" if report["system"]["emulation"]["emulated"] else ""),
         )
-        ax.set_xticks([c["length"] for c in rows[0]["latency"]] if rows else [])
-        ax.get_xaxis().set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        ticks = [c["length"] for c in rows[0]["latency"]] if rows else []
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
     fig.suptitle(f"{report['system']['cpu_model']} - {report['bundle']['name']}", fontsize=9)
