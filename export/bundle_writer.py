@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from emolite.errors import EmoliteError
+from emolite.errors import EmoliteError, InvalidInputError
 
 from . import data, model_card, onnx_export, parity, tflite_export
 from .label_sets import DEFAULT_LABEL_SETS, LABEL_SETS, TEMPLATES
@@ -160,7 +160,7 @@ def export_bundle(
 
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
-        raise ValueError(
+        raise InvalidInputError(
             f"unsupported export format(s) {unknown or formats}; supported: {', '.join(FORMATS)}"
         )
     encoder = StudentEncoder.from_pretrained(checkpoint)
@@ -185,25 +185,9 @@ def export_bundle(
     manifest["golden"]["embeddings"] = golden_embeddings(out, formats, text_encoder)
     write_manifest(out, manifest)
 
-    probe = data.probe_texts()
-    dev = parity.dev_set(gate_texts)
-    clock = time.perf_counter()
-    names = LABEL_SETS[parity.GATE_SET].labels
-    ref = parity.Reference(
-        fp32_embed(probe),
-        fp32_embed(dev.texts),
-        parity.multi_hot(dev.labels, names),
-        fp32_labels[parity.GATE_SET],
-    )
-    log.info(
-        "fp32 reference of %d probe + %d dev texts in %.0f s",
-        len(probe),
-        len(dev.texts),
-        time.perf_counter() - clock,
-    )
-    clock = time.perf_counter()
-    report = parity.run_gates(out, checkpoint, ref, probe, dev.texts, formats)
-    log.info("gates run in %.0f s", time.perf_counter() - clock)
+    scoring = gate_scoring(meta, manifest["scoring"], fp32_labels[parity.GATE_SET])
+    prompts = LABEL_SETS[parity.GATE_SET].prompts(templates)
+    report = parity.gate_bundle(out, checkpoint, fp32_embed, scoring, prompts, gate_texts)
     finish_bundle(out, manifest, report)
     if not report["pass"]:
         raise ParityGateError(f"bundle {out} failed a parity gate; see {out / 'parity.json'}")
@@ -240,6 +224,15 @@ def write_models(encoder, out: Path, formats: Sequence[str], text_encoder, keep_
                 "batch_invariant": True,  # batch-1 signatures; activations quantised per row
             }
     return entries
+
+
+def gate_scoring(meta: dict[str, Any], scoring: dict[str, Any], label_rows: np.ndarray) -> parity.Scoring:
+    """The gate set's decision rule exactly as the bundle ships it (thresholds as `write_label_sets` records them)."""
+    spec = LABEL_SETS[parity.GATE_SET]
+    chosen = meta.get("thresholds", {}).get(parity.GATE_SET, {})
+    thresholds = np.asarray([float(chosen.get(label, 0.5)) for label in spec.labels], dtype=np.float32)
+    scale, bias = float(scoring["logit_scale"]), float(scoring["logit_bias"])
+    return parity.Scoring(list(spec.labels), label_rows, thresholds, spec.multi_label, scale, bias)
 
 
 def write_label_sets(out: Path, label_sets: Sequence[str], templates, meta, embed) -> tuple[dict, dict]:

@@ -119,6 +119,7 @@ class Reference:
     dev: np.ndarray
     gold: np.ndarray
     label_embeddings: np.ndarray
+    label_prompts: dict[str, list[str]] | None = None  # to re-embed the label rows with an int8 model
 
 
 def format_report(clf, ref: Reference, probe: Sequence[str], dev: Sequence[str], scoring: Scoring) -> dict:
@@ -129,8 +130,8 @@ def format_report(clf, ref: Reference, probe: Sequence[str], dev: Sequence[str],
     dev_emb = clf.embed(list(dev))
     f1_fp32 = macro_f1(scoring.decide(ref.dev, ref.label_embeddings), ref.gold)
     f1_int8 = macro_f1(scoring.decide(dev_emb), ref.gold)
-    own_labels = clf.bundle.label_set(GATE_SET)
-    int8_label_rows = np.stack([_mean_row(clf.embed(own_labels.prompts[name])) for name in scoring.labels])
+    prompts = ref.label_prompts or clf.bundle.label_set(GATE_SET).prompts
+    int8_label_rows = np.stack([_mean_row(clf.embed(prompts[name])) for name in scoring.labels])
     cosine = cosine_stats(ref.probe, probe_emb)
     top_fp32 = scoring.probabilities(ref.probe, ref.label_embeddings).argmax(axis=1)
     top_int8 = scoring.probabilities(probe_emb).argmax(axis=1)
@@ -163,10 +164,15 @@ def run_gates(
     ref: Reference,
     probe: Sequence[str],
     dev: Sequence[str],
-    formats: Sequence[str],
+    scoring: Scoring,
 ) -> dict[str, Any]:
-    """Load the finished bundle with each backend and gate it; returns the parity report."""
+    """Load the finished bundle with each of its backends and gate it; returns the parity report.
+
+    `scoring` is the gate set's decision rule with the shipped (fp32) label rows; it is passed in, not read
+    from the bundle, so that a bundle without the goemotions set is gated all the same.
+    """
     import emolite
+    from emolite.bundle import read_manifest
 
     report: dict[str, Any] = {
         "probe_texts": len(probe),
@@ -179,9 +185,8 @@ def run_gates(
         },
         "formats": {},
     }
-    for fmt in formats:
+    for fmt in read_manifest(Path(bundle_dir))["formats"]:
         clf = emolite.load(bundle_dir, backend=fmt, threads=1)
-        scoring = scoring_from_bundle(clf.bundle)
         report["formats"][fmt] = format_report(clf, ref, probe, dev, scoring)
         log.info("%s: %s", fmt, report["formats"][fmt])
     bundle = emolite.Bundle.open(bundle_dir)
@@ -194,5 +199,27 @@ def run_gates(
     return report
 
 
-def dev_set(limit: int | None) -> data.TeacherSet:
-    return data.goemotions_teacher_dev(limit)
+def gate_bundle(
+    bundle_dir: Path, checkpoint: str | Path, embed_fp32, scoring: Scoring, prompts, gate_texts: int | None
+) -> dict[str, Any]:
+    """fp32 reference (probe set, GoEmotions dev with the teacher's labels), then every gate of the bundle."""
+    probe = data.probe_texts()
+    dev = data.goemotions_teacher_dev(gate_texts)
+    start = time.perf_counter()
+    ref = Reference(
+        embed_fp32(probe),
+        embed_fp32(dev.texts),
+        multi_hot(dev.labels, scoring.labels),
+        scoring.embeddings,
+        prompts,
+    )
+    log.info(
+        "fp32 reference of %d probe + %d dev texts in %.0f s",
+        len(probe),
+        len(dev.texts),
+        time.perf_counter() - start,
+    )
+    start = time.perf_counter()
+    report = run_gates(bundle_dir, checkpoint, ref, probe, dev.texts, scoring)
+    log.info("gates run in %.0f s", time.perf_counter() - start)
+    return report

@@ -169,3 +169,11 @@ def test_vocab_written_from_tokenizer_json_when_checkpoint_has_none(tmp_path):
     shutil.copyfile(base_model_path() / "tokenizer.json", tmp_path / "tokenizer.json")
     write_vocab(tmp_path, tmp_path / "vocab.txt")
     assert (tmp_path / "vocab.txt").read_bytes() == (base_model_path() / "vocab.txt").read_bytes()
+
+
+def test_cli_refuses_an_unknown_format(tmp_path, capsys):
+    from emolite.cli import main
+
+    assert main(["export", "base", "--out", str(tmp_path / "b"), "--formats", "onnx,coreml"]) == 2
+    assert "coreml" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
