@@ -109,14 +109,16 @@ def roofline_lines(report: dict) -> str:
     for g in report["gemm"]:
         mix = ", ".join(f"M={m}: {v:.0f}" for m, v in g["layer_mix_gops"].items())
         lines.append(
-            f"- int8 GEMM limit, {g['threads']} thread(s) ({g['kernel']}): peak {g['peak_gops']:.0f} GOPS; "
+            f"- int8 GEMM, {g['threads']} thread(s) ({g['kernel']}): peak {g['peak_gops']:.0f} GOPS; "
             f"encoder-layer shape mix {mix} GOPS"
         )
     for r in report["roofline"]:
-        share = "-" if r["share"] is None else f"{100 * r['share']:.0f}%"
+        same = r.get("share_same_rows")
+        same = "" if same is None else f"; {100 * same:.0f}% of the rate at M={r['length']}"
         lines.append(
             f"- {LABELS.get(r['subject'], r['subject'])}, {r['threads']} thread(s), L={r['length']}: "
-            f"{r['model_gflop']:.3f} GFLOP per call, {r['achieved_gops']:.0f} GOPS = {share} of the GEMM limit"
+            f"{r['model_gflop']:.3f} GFLOP per call, {r['achieved_gops']:.0f} GOPS = "
+            f"{100 * r['share']:.0f}% of the peak int8 GEMM rate{same}"
         )
     return "\n".join(lines)
 

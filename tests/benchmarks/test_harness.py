@@ -110,6 +110,7 @@ def test_metadata_records_machine_and_load(report):
 def test_markdown_and_compare(report, tmp_path):
     text = rep.markdown(report)
     assert "| emolite ONNX | int8" in text and "model p50 ms L=16" in text
+    assert "% of the peak int8 GEMM rate; " in text and "Texts: 24 from " in text
     assert "TFLite" not in text or "not measured" in text
     path = rep.write_json(report, tmp_path / "a.json")
     rows = rep.compare(rep.read_json(path), report)
