@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from emolite.export.label_sets import GOEMOTIONS
+
 from .metrics import f1_per_label, macro_f1
 from .scoring import LabelView, decide, probabilities
 
@@ -44,21 +46,32 @@ GOEMOTIONS_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
 GRID = np.round(np.arange(0.02, 0.99, 0.01), 2)
 
 
-def project(keys: Sequence[str], label_set: str, labels: Sequence[str]) -> list[str] | None:
-    """GoEmotions label keys expressed in `label_set`'s labels; None when the set has no projection."""
+def project(keys: Sequence[str], label_set: str, labels: Sequence[str], same_name: bool = True) -> list[str] | None:
+    """Teacher (GoEmotions) label keys expressed in `label_set`'s labels, or None without a projection.
+
+    GoEmotions maps to itself, Ekman and sentiment through the published groupings; any other set (with
+    `same_name`) through label words it shares with the teacher's label set ('anger' is 'anger').
+    """
     if label_set == "goemotions":
         return [k for k in keys if k in labels]
     groups = GOEMOTIONS_GROUPS.get(label_set)
-    if groups is None:
-        return None
-    return [group for group, members in groups.items() if any(k in members for k in keys)]
+    if groups is not None:
+        return [group for group, members in groups.items() if any(k in members for k in keys)]
+    return [k for k in keys if k in labels] if same_name else None
 
 
-def teacher_matrix(label_keys: Sequence[Sequence[str]], view: LabelView) -> np.ndarray | None:
+def teacher_labels(label_set: str, labels: Sequence[str], same_name: bool = True) -> np.ndarray:
+    """Which of a set's labels the teacher's labels can speak for (a 0/1 mask over `labels`)."""
+    if label_set == "goemotions" or label_set in GOEMOTIONS_GROUPS:
+        return np.ones(len(labels), dtype=bool)
+    return np.array([same_name and label in GOEMOTIONS for label in labels], dtype=bool)
+
+
+def teacher_matrix(label_keys: Sequence[Sequence[str]], view: LabelView, same_name: bool = True) -> np.ndarray | None:
     """0/1 matrix (texts x labels) of teacher labels projected onto the view's label set, or None."""
     rows = []
     for keys in label_keys:
-        projected = project(keys, view.name, view.labels)
+        projected = project(keys, view.name, view.labels, same_name)
         if projected is None:
             return None
         rows.append([label in projected for label in view.labels])
@@ -101,43 +114,51 @@ def fit_thresholds(
     strategy: str = "per_label",
     min_support: int = 10,
     shrink: float = 0.5,
+    same_name: bool = True,
 ) -> tuple[dict[str, dict[str, float]], dict[str, dict]]:
     """Thresholds {set: {label: t}} and a report {set: {...held-out teacher F1...}} for `scorer`.
 
     strategy: 'per_label' (F1-optimal per label, shrunk towards the set's best single threshold),
-    'global' (one threshold per set), or 'fixed' (0.5 everywhere).
+    'global' (one threshold per set), or 'fixed' (0.5 everywhere). Labels the teacher cannot speak for
+    (e.g. 'trust') get their set's single threshold, or the median over the other sets when a set has
+    no teacher-covered label at all.
     """
     if strategy not in ("per_label", "global", "fixed"):
         raise ValueError(f"unknown calibration strategy '{strategy}'; choose per_label, global or fixed")
     emb = scorer.embed(texts)
     thresholds: dict[str, dict[str, float]] = {}
     report: dict[str, dict] = {}
-    globals_seen = []
     pending = []
     for name in label_sets:
         view = scorer.label_set(name)
+        known = teacher_labels(name, view.labels, same_name)
         if not view.multi_label:
             continue
-        gold = teacher_matrix(label_keys, view)
-        if gold is None:
+        if not known.any():
             pending.append(view)
             continue
-        probs = probabilities(emb, view, scorer.logit_scale, scorer.logit_bias)
-        t_global, f1_global = best_global(probs, gold)
-        globals_seen.append(t_global)
-        if strategy == "per_label":
-            values = per_label(probs, gold, t_global, min_support, shrink)
-        else:
-            values = np.full(len(view.labels), 0.5 if strategy == "fixed" else t_global)
-        fitted = LabelView(name, view.labels, view.embeddings, values.astype(np.float32), True)
-        thresholds[name] = dict(zip(view.labels, map(float, values)))
-        report[name] = {
-            "global_threshold": t_global,
-            "heldout_teacher_macro_f1": round(macro_f1(decide(probs, fitted), gold), 4),
-            "n": len(texts),
-        }
-    shared = 0.5 if strategy == "fixed" or not globals_seen else float(np.median(globals_seen))
+        gold = teacher_matrix(label_keys, view, same_name)[:, known]
+        probs = probabilities(emb, view, scorer.logit_scale, scorer.logit_bias)[:, known]
+        values, report[name] = fit_one(probs, gold, strategy, min_support, shrink)
+        full = np.full(len(view.labels), report[name]["global_threshold"])
+        full[known] = values
+        thresholds[name] = dict(zip(view.labels, map(float, full)))
+        report[name]["teacher_labels"] = [label for label, k in zip(view.labels, known) if k]
+    seen = [r["global_threshold"] for r in report.values()]
+    shared = 0.5 if strategy == "fixed" or not seen else float(np.median(seen))
     for view in pending:
         thresholds[view.name] = {label: shared for label in view.labels}
-        report[view.name] = {"global_threshold": shared, "source": "median of the projected sets' thresholds"}
+        report[view.name] = {"global_threshold": shared, "source": "median of the other sets' thresholds"}
     return thresholds, report
+
+
+def fit_one(probs: np.ndarray, gold: np.ndarray, strategy: str, min_support: int, shrink: float):
+    """Thresholds for the teacher-covered columns of one set, and its report entry."""
+    t_global, _ = best_global(probs, gold)
+    if strategy == "per_label":
+        values = per_label(probs, gold, t_global, min_support, shrink)
+    else:
+        values = np.full(probs.shape[1], 0.5 if strategy == "fixed" else t_global)
+    fitted = LabelView("", (), np.empty(0), values.astype(np.float32), True)
+    f1 = macro_f1(decide(probs, fitted), gold)
+    return values, {"global_threshold": t_global, "heldout_teacher_macro_f1": round(f1, 4), "n": len(gold)}

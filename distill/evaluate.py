@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import datasets
+from .calibrate import GOEMOTIONS_GROUPS as GROUPS
 from .metrics import macro_f1, micro_f1, pearson, single_label_scores
 from .scoring import BundleScorer, LabelView, TorchScorer, decide, probabilities
 
@@ -27,6 +28,7 @@ COLUMNS = (
     ("goemotions-28", "macro_f1", "GoEmotions-28 macro-F1"),
     ("goemotions-28", "micro_f1", "GoEmotions-28 micro-F1"),
     ("goemotions-ekman-7", "macro_f1", "Ekman-7 macro-F1"),
+    ("goemotions-ekman-7-grouped", "macro_f1", "Ekman-7 macro-F1 (28 grouped)"),
     ("goemotions-sentiment-4", "macro_f1", "Sentiment-4 macro-F1"),
     ("semeval-ec-11", "macro_f1", "SemEval E-c 11 macro-F1"),
     ("semeval-ec-11", "micro_f1", "SemEval E-c 11 micro-F1"),
@@ -89,9 +91,33 @@ def evaluate_scorer(scorer, sets: Sequence[datasets.EvalSet]) -> dict[str, dict[
             cache[key] = scorer.embed(eval_set.texts)
         out[eval_set.name] = score_set(scorer, eval_set, cache[key])
         log.info("%s: %s", eval_set.name, out[eval_set.name])
+    out.update(grouped_scores(scorer, sets, cache))
     ei = [v["pearson_r"] for k, v in out.items() if k.startswith("ei-reg-")]
     if ei:
         out["ei-reg"] = {"pearson_r": round(float(np.mean(ei)), 4)}
+    return out
+
+
+def grouped_scores(scorer, sets: Sequence[datasets.EvalSet], cache: dict) -> dict[str, dict[str, float]]:
+    """Ekman/sentiment scored from the 28-label decisions mapped through the published groupings: the way
+    the GPT-4 anchor is scored (the plain rows use the label set's own embeddings)."""
+    by_name = {s.name: s for s in sets}
+    fine = by_name.get("goemotions-28")
+    if fine is None:
+        return {}
+    view = aligned_view(scorer, fine)
+    pred = decide(probabilities(cache[id(fine.texts)], view, scorer.logit_scale, scorer.logit_bias), view)
+    names = [[view.labels[j] for j in np.flatnonzero(row)] for row in pred]
+    out = {}
+    for eval_set in sets:
+        groups = GROUPS.get(eval_set.label_set)
+        if not eval_set.name.startswith("goemotions-") or groups is None:
+            continue
+        grouped = datasets.to_matrix(datasets.regroup(names, groups), eval_set.labels)
+        out[f"{eval_set.name}-grouped"] = {
+            "macro_f1": round(macro_f1(grouped, eval_set.gold), 4),
+            "micro_f1": round(micro_f1(grouped, eval_set.gold), 4),
+        }
     return out
 
 
@@ -111,6 +137,8 @@ def gpt4_anchor(root: Path, sets: Sequence[datasets.EvalSet]) -> dict[str, dict[
             "macro_f1": round(macro_f1(pred, eval_set.gold), 4),
             "micro_f1": round(micro_f1(pred, eval_set.gold), 4),
         }
+        if eval_set.label_set in groups:  # the teacher's labels are 28-label answers, grouped
+            out[f"{eval_set.name}-grouped"] = out[eval_set.name]
     return out
 
 

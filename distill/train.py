@@ -83,6 +83,7 @@ class TrainConfig:
     calibration: str = "per_label"  # per_label | global | fixed
     calibration_min_support: int = 10
     calibration_shrink: float = 0.5
+    calibration_same_name: bool = True  # sets beyond GoEmotions: calibrate labels the teacher also uses
     calibrate_label_sets: list = field(
         default_factory=lambda: ["goemotions", "ekman", "sentiment", "plutchik-8", "semeval-11"]
     )
@@ -339,6 +340,7 @@ def write_best(out: Path, d: Data, state: dict, cfg: TrainConfig) -> Path:
         cfg.calibration,
         cfg.calibration_min_support,
         cfg.calibration_shrink,
+        cfg.calibration_same_name,
     )
     training = {
         "teacher": cfg.teacher or "any teacher in the store",

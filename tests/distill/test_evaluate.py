@@ -63,3 +63,20 @@ def test_evaluate_cli_on_a_slice_with_the_base_encoder(tmp_path, shared_data, de
     assert code == 0
     table = (tmp_path / "eval.md").read_text()
     assert "| bundle |" in table and "GPT-4 (teacher) labels" in table and "human labels in model" in table
+
+
+def test_calibration_projects_teacher_labels_and_finds_separating_thresholds():
+    from emolite.distill import calibrate
+
+    assert calibrate.project(["annoyance", "joy"], "ekman", ()) == ["anger", "joy"]
+    assert calibrate.project(["annoyance", "joy"], "semeval-11", ("anger", "joy", "trust")) == ["joy"]
+    assert calibrate.project(["joy"], "semeval-11", ("joy",), same_name=False) is None
+    mask = calibrate.teacher_labels("semeval-11", ("anger", "anticipation", "trust", "optimism"))
+    assert mask.tolist() == [True, False, False, True]
+    rng = np.random.default_rng(0)
+    gold = rng.random((400, 3)) < 0.3
+    probs = np.where(gold, 0.6 + 0.3 * rng.random(gold.shape), 0.4 * rng.random(gold.shape))
+    values = calibrate.per_label(probs, gold, fallback=0.5, min_support=10, shrink=0.0)
+    assert ((values > 0.4) & (values <= 0.6)).all()  # inside the gap that separates the classes
+    t, f1 = calibrate.best_global(probs, gold)
+    assert 0.4 < t <= 0.6 and f1 == pytest.approx(1.0)
