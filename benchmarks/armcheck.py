@@ -306,9 +306,9 @@ def _detail(reference: dict, guest: dict, cos: np.ndarray, min_cosine: float, fp
 def summarize(rows: list[dict]) -> str:
     """Markdown table of the check: one row per emulated CPU and backend."""
     lines = [
-        "| CPU | backend | texts | min cosine to x86 | same top label | same predicted set | "
-        "insns/inference e2e | model L=16 | model L=64 | import+load insns | passed |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| CPU | backend | texts | min cosine to x86 | same top label | same predicted set | as close to fp32 "
+        "as x86 | insns/inference e2e | model L=16 | model L=64 | import+load insns | passed |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         c, n = r["comparison"], r.get("instructions") or {}

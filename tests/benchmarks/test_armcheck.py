@@ -81,6 +81,8 @@ def test_summary_table(recorded):
     }
     table = armcheck.summarize([row])
     assert "| cortex-a76 | onnx | 3 | 0.997380 | 3/3 | 3/3 | - | 30 M |" in table and "**no**" in table
+    header, rule, body = table.splitlines()
+    assert header.count("|") == rule.count("|") == body.count("|") == 13
 
 
 def test_guest_command_pins_the_cpu_and_fakes_cpuinfo(tmp_path):
