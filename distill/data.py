@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from emolite.errors import EmoliteError
 from emolite.export.label_sets import DEFINITIONS
 
 # Templates seen in training; the label-embedding ensemble (emolite.json `label_templates`) is a subset.
@@ -59,6 +60,10 @@ PARAPHRASES: dict[str, tuple[str, ...]] = {
 }
 
 
+class TrainingDataError(EmoliteError, ValueError):
+    """The annotation store holds no usable teacher answers for the requested selection."""
+
+
 @dataclass(frozen=True)
 class Example:
     """One teacher-annotated text: its id, text and the teacher's label/descriptor keys."""
@@ -96,7 +101,7 @@ def store_examples(store: str | Path, split: str | None = "dev", teacher: str | 
     from emolite.distill.store import AnnotationStore
 
     out = []
-    for record in AnnotationStore(store).records(status="done"):
+    for record in AnnotationStore(store, create=False).records(status="done"):
         if split is not None and record_split(record) != split:
             continue
         if teacher is not None and record.teacher != teacher:
@@ -105,7 +110,7 @@ def store_examples(store: str | Path, split: str | None = "dev", teacher: str | 
         if keys:
             out.append(Example(str(record.id), record.text, keys))
     if not out:
-        raise ValueError(f"no usable teacher records in {store} (split={split!r}, teacher={teacher!r})")
+        raise TrainingDataError(f"no usable teacher records in {store} (split={split!r}, teacher={teacher!r})")
     return out
 
 

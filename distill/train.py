@@ -34,6 +34,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from emolite.errors import EmoliteError
+
 from . import calibrate, data, loss
 from .metrics import macro_ap, macro_f1
 from .model import StudentEncoder, load_tokenizer, resolve_checkpoint
@@ -43,6 +45,10 @@ log = logging.getLogger(__name__)
 
 
 # -- 1. config -----------------------------------------------------------------------------------
+class TrainConfigError(EmoliteError, ValueError):
+    """A training config or run folder that cannot be used as given."""
+
+
 @dataclass
 class TrainConfig:
     # data: the annotation store and which of its records to use
@@ -99,14 +105,14 @@ def parse_config(values: dict[str, Any]) -> TrainConfig:
     fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(values) - set(fields))
     if unknown:
-        raise ValueError(f"unknown config key(s) {unknown}; valid keys: {', '.join(fields)}")
+        raise TrainConfigError(f"unknown config key(s) {unknown}; valid keys: {', '.join(fields)}")
     defaults = TrainConfig()
     for key, value in values.items():
         expected = type(getattr(defaults, key))
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             values[key] = float(value)
         elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise ValueError(f"config key '{key}' must be {expected.__name__}, got {value!r}")
+            raise TrainConfigError(f"config key '{key}' must be {expected.__name__}, got {value!r}")
     return TrainConfig(**values)
 
 
@@ -120,7 +126,7 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> TrainConf
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep:
-            raise ValueError(f"override '{item}' is not key=value")
+            raise TrainConfigError(f"override '{item}' is not key=value")
         try:
             values[key.strip()] = tomllib.loads(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:
@@ -316,7 +322,7 @@ def resume(out: Path, encoder, optimizer, cfg: TrainConfig) -> dict:
     folder = out / f"epoch-{epoch}"
     saved = load_config(folder / "config.toml")
     if config_hash(saved) != config_hash(cfg):
-        raise ValueError(f"{out} holds a run with a different config; use a new --out or the same config")
+        raise TrainConfigError(f"{out} holds a run with a different config; use a new --out or the same config")
     from transformers import AutoModel
 
     encoder.transformer.load_state_dict(AutoModel.from_pretrained(str(folder)).state_dict())
@@ -393,7 +399,7 @@ def train(cfg: TrainConfig, out: str | Path, examples: list[data.Example] | None
     out = Path(out)
     rank, world_size = setup_distributed()
     if cfg.batch_size % world_size:
-        raise ValueError(f"batch_size {cfg.batch_size} must be divisible by the {world_size} processes")
+        raise TrainConfigError(f"batch_size {cfg.batch_size} must be divisible by the {world_size} processes")
     torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
     d = prepare_data(cfg, examples)
@@ -407,7 +413,7 @@ def train(cfg: TrainConfig, out: str | Path, examples: list[data.Example] | None
     state = resume(out, encoder, optimizer, cfg)
     per_epoch = data.steps_per_epoch(len(d.train), cfg.batch_size)
     if per_epoch == 0:
-        raise ValueError(f"{len(d.train)} training texts are fewer than one batch of {cfg.batch_size}")
+        raise TrainConfigError(f"{len(d.train)} training texts are fewer than one batch of {cfg.batch_size}")
     total = cfg.max_steps or cfg.epochs * per_epoch
     started = time.time() - state.get("seconds", 0.0)
     for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
