@@ -48,14 +48,11 @@ class Scoring:
         return sigmoid(logits + self.bias) if self.multi_label else softmax(logits)
 
     def decide(self, vectors: np.ndarray, embeddings: np.ndarray | None = None) -> np.ndarray:
-        """(n, k) bool: labels at or over threshold, or the top one when none is (single-label: the top one)."""
+        """(n, k) bool: the top label and every label at or over its threshold (single-label: the top one)."""
         probs = self.probabilities(vectors, embeddings)
         top = np.zeros_like(probs, dtype=bool)
         top[np.arange(len(probs)), probs.argmax(axis=1)] = True
-        if not self.multi_label:
-            return top
-        over = probs >= self.thresholds
-        return np.where(over.any(axis=1, keepdims=True), over, top)
+        return top | (probs >= self.thresholds) if self.multi_label else top
 
 
 def scoring_from_bundle(bundle, name: str = GATE_SET) -> Scoring:

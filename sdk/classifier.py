@@ -187,7 +187,7 @@ class Classifier:
 
         `labels` is a label-set name (see `label_sets()`), a list of any label words, or None for the
         bundle's default set. Multi-label sets predict every label whose probability reaches its
-        threshold (at least the top one); single-label sets predict the top label.
+        threshold, and always the top one; single-label sets predict the top label.
         """
         if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
             raise InvalidInputError(f"top_k must be a positive int or None, got {top_k!r}")
@@ -205,7 +205,7 @@ class Classifier:
     ) -> Prediction:
         order = np.argsort(-probs, kind="stable")
         if multi:
-            chosen = [i for i in order if probs[i] >= label_set.thresholds[i]] or [order[0]]
+            chosen = [order[0]] + [i for i in order[1:] if probs[i] >= label_set.thresholds[i]]
         else:
             chosen = [order[0]]
         shown = order[:top_k] if top_k else order

@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * The bundle's scoring rule (docs/bundle-format.md, sdk/classifier.py): cos = E . e; multi-label
- * p = sigmoid(s * cos + b), predicted = every label at or over its threshold, else the best one; single-label
+ * p = sigmoid(s * cos + b), predicted = the best label and every other at or over its threshold; single-label
  * p = softmax(s * cos), predicted = argmax. Sums run in double; results are float32 like the SDK's.
  */
 public final class Scorer {
@@ -54,15 +54,13 @@ public final class Scorer {
     public Prediction decide(float[] probs, LabelSet set, boolean multiLabel, boolean truncated) {
         int[] order = argsortDescending(probs);
         List<String> predicted = new ArrayList<String>();
+        predicted.add(set.labels.get(order[0]));
         if (multiLabel) {
-            for (int i : order) {
-                if (probs[i] >= set.thresholds[i]) {
-                    predicted.add(set.labels.get(i));
+            for (int k = 1; k < order.length; k++) {
+                if (probs[order[k]] >= set.thresholds[order[k]]) {
+                    predicted.add(set.labels.get(order[k]));
                 }
             }
-        }
-        if (predicted.isEmpty()) {
-            predicted.add(set.labels.get(order[0]));
         }
         List<String> labels = new ArrayList<String>(order.length);
         float[] scores = new float[order.length];
