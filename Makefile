@@ -45,9 +45,15 @@ lint: $(VENV)/.dev
 	$(PY) -m ruff check sdk distill export benchmarks tests
 	$(PY) -m ruff format --check sdk distill export benchmarks tests
 
-## bundle: rebuild the shipped default bundle (int8 ONNX + int8 TFLite, parity-gated) from the base encoder (until the distilled one ships)
+## bundle: reproduce the shipped default bundle: teacher data -> train -> evaluate (recorded) -> export -> golden files
 bundle: $(VENV)/.dev
-	$(VENV)/bin/emolite export base --out sdk/bundles/default --formats onnx,tflite
+	$(VENV)/bin/emolite annotations import-goemotions-gpt4 ../shared/data/goemotions_gpt4/*.csv --store runs/annotations.sqlite
+	$(VENV)/bin/emolite train --config distill/configs/default.toml --out runs/default
+	$(VENV)/bin/emolite export runs/default/best --out runs/default/bundle --formats onnx
+	$(VENV)/bin/emolite evaluate fp32=runs/default/best int8=runs/default/bundle base=base \
+	  --out runs/default/eval --record runs/default/best
+	$(VENV)/bin/emolite export runs/default/best --out sdk/bundles/default --formats onnx,tflite
+	$(MAKE) -C android_demo golden
 
 ## bench: the benchmark table on this machine (docs/benchmarks.md); --quick for a one-minute run
 bench: $(VENV)/.dev

@@ -151,14 +151,17 @@ def test_manifest_path_escaping_bundle(bundle_copy):
         emolite.load(bundle_copy)
 
 
-def test_runtime_failing_golden_vectors_is_refused(bundle_copy):
+@pytest.mark.parametrize("backend", ["onnx", "tflite", "auto"])
+def test_runtime_failing_golden_vectors_is_refused(bundle_copy, backend):
     def rotate(m):
-        vectors = m["golden"]["embeddings"]["onnx"]
-        m["golden"]["embeddings"]["onnx"] = vectors[1:] + vectors[:1]  # each text now expects another's vector
+        for fmt, vectors in m["golden"]["embeddings"].items():
+            m["golden"]["embeddings"][fmt] = vectors[1:] + vectors[:1]  # each text now expects another's vector
 
     edit_manifest(bundle_copy, rotate)
+    if backend == "tflite":
+        pytest.importorskip("ai_edge_litert")
     with pytest.raises(errors.RuntimeVerificationError, match="golden-vector cosine") as info:
-        emolite.load(bundle_copy)
+        emolite.load(bundle_copy, backend=backend)
     assert isinstance(info.value, RuntimeError)
 
 

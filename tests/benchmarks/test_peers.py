@@ -19,13 +19,22 @@ def bench_cache(tmp_path_factory):
     mp.undo()
 
 
+@pytest.fixture(scope="module")
+def base_clf(base_bundle):
+    """The peers run the base encoder, so compare them with a bundle quantised from it (not the distilled default)."""
+    import emolite
+
+    return emolite.load(base_bundle, backend="onnx")
+
+
 def _ids(clf, text):
     ids = np.asarray([clf.encoder.encode([text])[0][0]], dtype=np.int64)
     return ids, np.ones_like(ids)
 
 
-def test_pytorch_peer_is_the_same_encoder(clf):
-    peer = make_subject("pytorch-fp32", None, threads=1)
+def test_pytorch_peer_is_the_same_encoder(base_clf, base_bundle):
+    clf = base_clf
+    peer = make_subject("pytorch-fp32", base_bundle, threads=1)
     assert peer.precision == "fp32" and peer.runtime.startswith("torch ")
     assert peer.golden_cosine > 0.95  # the int8 bundle was quantised from this encoder (worst text ~0.97)
     ids, mask = _ids(clf, "I can't believe I won the lottery!")
@@ -37,10 +46,11 @@ def test_pytorch_peer_is_the_same_encoder(clf):
     )
 
 
-def test_onnx_fp32_peer_is_exported_once_and_cached(bench_cache, clf):
-    first = make_subject("onnx-fp32", None, threads=1)
+def test_onnx_fp32_peer_is_exported_once_and_cached(bench_cache, base_clf, base_bundle):
+    clf = base_clf
+    first = make_subject("onnx-fp32", base_bundle, threads=1)
     path = first.info["model"]
-    again = make_subject("onnx-fp32", None, threads=1)
+    again = make_subject("onnx-fp32", base_bundle, threads=1)
     assert again.info["model"] == path
     ids, mask = _ids(clf, "Ugh, the train is late again.")
     assert float(first.run(ids, mask)[0] @ again.run(ids, mask)[0]) > 0.9999
