@@ -403,19 +403,7 @@ class Teacher:
     ) -> Record:
         """A done or failed record from a chat-completion body (ValueError if the body is not one)."""
         message, _ = read_completion(data)
-        rec = Record(
-            id=item.id,
-            text=item.text,
-            teacher=self.opts.model,
-            prompt_version=self.spec.version,
-            mode=self.spec.mode,
-            label_set=self.spec.label_set,
-            status="done",
-            attempts=attempts,
-            usage=usage,
-            source=source,
-            meta=item.meta,
-        )
+        rec = self._record(item, "done", attempts, usage, source)
         content = message.get("content")
         rec.raw = self.redact(content if isinstance(content, str) else raw)[:4000]
         try:
@@ -439,6 +427,12 @@ class Teacher:
         source: str,
         raw: str | None = None,
     ) -> Record:
+        rec = self._record(item, "failed", attempts, usage, source)
+        rec.error = self.redact(error)[:1000]
+        rec.raw = self.redact(raw)[:4000] if raw else None
+        return rec
+
+    def _record(self, item: TextItem, status: str, attempts: int, usage: dict[str, int], source: str) -> Record:
         return Record(
             id=item.id,
             text=item.text,
@@ -446,9 +440,7 @@ class Teacher:
             prompt_version=self.spec.version,
             mode=self.spec.mode,
             label_set=self.spec.label_set,
-            status="failed",
-            error=self.redact(error)[:1000],
-            raw=self.redact(raw)[:4000] if raw else None,
+            status=status,
             attempts=attempts,
             usage=usage,
             source=source,
