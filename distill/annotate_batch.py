@@ -131,21 +131,27 @@ class BatchRunner:
             completion_window="24h",
             metadata={"emolite_prompt_version": self.teacher.spec.version[:512]},
         )
-        spec = self.teacher.spec
-        self.store.add_batch(
-            created["id"],
-            teacher=self.opts.model,
-            prompt_version=spec.version,
-            mode=spec.mode,
-            label_set=spec.label_set,
-            input_file_id=uploaded["id"],
-            status=created.get("status", "validating"),
-            items=[(t.id, t.text, t.meta) for t in chunk],
+        self._record_batch(
+            created["id"], uploaded["id"], created.get("status", "validating"), [(t.id, t.text, t.meta) for t in chunk]
         )
         self.sent[created["id"]] = self.teacher.body(chunk[0])
         self.summary.requests += len(chunk)
         logger.info("submitted batch %s with %d requests", created["id"], len(chunk))
         return created["id"]
+
+    def _record_batch(self, batch_id: str, input_file_id: str, status: str, items: list) -> None:
+        """Store a batch with this run's teacher and prompt, so a later run can find and merge it."""
+        spec = self.teacher.spec
+        self.store.add_batch(
+            batch_id,
+            teacher=self.opts.model,
+            prompt_version=spec.version,
+            mode=spec.mode,
+            label_set=spec.label_set,
+            input_file_id=input_file_id,
+            status=status,
+            items=items,
+        )
 
     async def adopt(self, batch_id: str) -> None:
         """Record a batch created elsewhere, reading its texts back from its input file."""
@@ -163,17 +169,7 @@ class BatchRunner:
                 req = json.loads(line)
                 text = next(m["content"] for m in req["body"]["messages"] if m["role"] == "user")
                 items.append((req["custom_id"], text, {}))
-        spec = self.teacher.spec
-        self.store.add_batch(
-            batch_id,
-            teacher=self.opts.model,
-            prompt_version=spec.version,
-            mode=spec.mode,
-            label_set=spec.label_set,
-            input_file_id=info["input_file_id"],
-            status=info.get("status", "unknown"),
-            items=items,
-        )
+        self._record_batch(batch_id, info["input_file_id"], info.get("status", "unknown"), items)
 
     # -------------------------------------------------------- poll and merge
 
