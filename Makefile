@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip
 # torch from the local CPU wheel; a bare `torch` requirement would pull a multi-GB CUDA build.
 TORCH  := torch==2.13.0
 
-.PHONY: run test lint venv sdk dev bundle clean bench arm-check
+.PHONY: run test lint venv sdk dev bundle clean bench arm-check wheel
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -57,12 +57,19 @@ bundle: $(VENV)/.dev
 
 ## bench: the benchmark table on this machine (docs/benchmarks.md); --quick for a one-minute run
 bench: $(VENV)/.dev
+	mkdir -p out
 	$(VENV)/bin/emolite bench -v --json out/bench.json --markdown out/bench.md --plot out/bench.png
 
 ## arm-check: the SDK under qemu-user on emulated Cortex-A72/A76 against x86 (heavy, not part of test; root)
 arm-check: $(VENV)/.dev
 	sh benchmarks/arm/install_tools.sh
+	mkdir -p out
 	$(VENV)/bin/emolite bench --arm-check -v --json out/arm-check.json
 
+## wheel: the installable package (SDK, default bundle, stage code) in dist/: pip install dist/emolite-*.whl
+wheel: $(VENV)/.sdk
+	$(PIP) wheel -q --no-deps -w dist .
+	@ls dist/emolite-*.whl
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

@@ -12,12 +12,14 @@ import os
 from .backends import create_backend
 from .bundle import Bundle, LabelSet
 from .classifier import Classifier, Prediction
+from .text import check_positive_int
 from .errors import (
     BackendUnavailableError,
     BundleError,
     BundleIntegrityError,
     BundleNotFoundError,
     EmoliteError,
+    InputTypeError,
     InvalidInputError,
     RuntimeVerificationError,
     UnknownLabelSetError,
@@ -35,6 +37,7 @@ __all__ = [
     "LabelSet",
     "EmoliteError",
     "InvalidInputError",
+    "InputTypeError",
     "UnknownLabelSetError",
     "BundleError",
     "BundleNotFoundError",
@@ -62,8 +65,7 @@ def load(
             backend's output is batch-invariant, else 1 (dynamic int8 ONNX: a text's activations are
             quantised with its batch-mates', so batching would make its scores depend on them).
     """
-    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
-        raise InvalidInputError(f"batch_size must be a positive int, got {batch_size!r}")
+    batch_size = check_positive_int("batch_size", batch_size)
     bundle = Bundle.open(path)
     return Classifier(bundle, create_backend(bundle, backend, threads), batch_size=batch_size)
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from .bundle import Bundle
 from .errors import BackendUnavailableError, InvalidInputError
+from .text import check_positive_int
 
 
 class Backend(Protocol):
@@ -75,8 +76,7 @@ def create_backend(bundle: Bundle, name: str = "auto", threads: int | None = Non
     (not ai-edge-litert) is skipped by "auto": that runtime was measured to give wrong int8 output; ask for
     backend="tflite" explicitly to have it checked against the golden vectors.
     """
-    if threads is not None and (not isinstance(threads, int) or threads < 1):
-        raise InvalidInputError(f"threads must be a positive int or None, got {threads!r}")
+    threads = check_positive_int("threads", threads)
     if name != "auto":
         if name not in BACKENDS:
             raise InvalidInputError(f"unknown backend '{name}'; choose one of: auto, {', '.join(BACKENDS)}")

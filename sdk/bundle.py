@@ -1,7 +1,9 @@
-"""Reading and verifying a model bundle (format v1, see docs/bundle-format.md).
+"""The bundle contract as code: reading, verifying and writing a model bundle (format v2, docs/bundle-format.md).
 
-A bundle is untrusted input: every file the manifest lists is checked for size and sha256 before use, and
-every path it names must stay inside the bundle.
+A bundle is untrusted input. Every byte that can change an answer is verified before use: manifest.json
+against manifest.sha256 (always, before it is parsed), every file the manifest lists for size and sha256,
+and every path it names must stay inside the bundle. The export writes bundles with `write_manifest`, the
+one writer of the format; `MANIFEST_SCHEMA` is its JSON Schema, used by the writer and the tests.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from .errors import (
 )
 
 FORMAT_NAME = "emolite-bundle"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
+MANIFEST_DIGEST = "manifest.sha256"  # lowercase hex sha256 of manifest.json's bytes, then a newline
+MANIFEST_SCHEMA = Path(__file__).with_name("bundle_schema.json")
 DEFAULT_BUNDLE = Path(__file__).parent / "bundles" / "default"
 _ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
 
@@ -44,6 +48,7 @@ class LabelSet:
 
 
 def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -54,9 +59,10 @@ def sha256_of(path: Path) -> str:
 class Bundle:
     """A verified bundle directory. Construct with `Bundle.open(path)`."""
 
-    def __init__(self, root: Path, manifest: dict[str, Any]):
+    def __init__(self, root: Path, manifest: dict[str, Any], manifest_sha256: str = ""):
         self.root = root
         self.manifest = manifest
+        self.manifest_sha256 = manifest_sha256  # the verified digest of manifest.json's bytes
         self._label_sets: dict[str, LabelSet] = {}
 
     # -- opening ---------------------------------------------------------------------------------
@@ -64,7 +70,7 @@ class Bundle:
     def open(cls, path: str | os.PathLike | None = None, verify: bool = True) -> Bundle:
         """Open the bundle at `path` (a directory or an archive of one); the shipped default when None."""
         root = _resolve_root(Path(path) if path is not None else DEFAULT_BUNDLE)
-        bundle = cls(root, read_manifest(root))
+        bundle = cls(root, *read_verified_manifest(root))
         if verify:
             bundle.verify_files()
         return bundle
@@ -149,12 +155,19 @@ class Bundle:
 
 
 def read_manifest(root: Path) -> dict[str, Any]:
-    """Read and structurally check manifest.json (cheap: no hashing)."""
+    """Read manifest.json, prove its bytes against manifest.sha256, then check its structure."""
+    return read_verified_manifest(root)[0]
+
+
+def read_verified_manifest(root: Path) -> tuple[dict[str, Any], str]:
+    """(manifest, the verified sha256 of its bytes): the bytes are read once, hashed, then parsed."""
     path = root / MANIFEST
     if not path.is_file():
         raise BundleNotFoundError(f"{root} is not an emolite bundle: it has no {MANIFEST}")
+    raw = path.read_bytes()
+    digest = check_manifest_digest(root, raw)
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BundleIntegrityError(f"{path} is not valid JSON ({exc}); re-copy the bundle") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
@@ -168,7 +181,56 @@ def read_manifest(root: Path) -> dict[str, Any]:
     for key in ("encoder", "tokenizer", "formats", "label_sets", "files", "golden", "scoring"):
         if not isinstance(manifest.get(key), dict):
             raise BundleIntegrityError(f"{path}: manifest field '{key}' is missing or not an object")
-    return manifest
+    return manifest, digest
+
+
+def check_manifest_digest(root: Path, raw: bytes) -> str:
+    """Refuse a manifest whose bytes differ from the digest recorded beside it; returns the digest.
+
+    This catches corruption, truncation and accidental edits of the manifest (thresholds, scale, bias,
+    label names); it cannot catch someone who rewrites manifest.sha256 as well (see docs/bundle-format.md).
+    """
+    digest_file = root / MANIFEST_DIGEST
+    if not digest_file.is_file():
+        raise BundleIntegrityError(
+            f"bundle {root} has no {MANIFEST_DIGEST}, so its manifest cannot be verified; re-export the bundle "
+            "(bundles of format version 1 predate the manifest check)"
+        )
+    recorded = digest_file.read_text(encoding="ascii", errors="replace").strip().lower()
+    if len(recorded) != 64 or any(c not in "0123456789abcdef" for c in recorded):
+        raise BundleIntegrityError(f"{digest_file} does not hold a sha256 digest; re-copy the bundle")
+    actual = hashlib.sha256(raw).hexdigest()
+    if actual != recorded:
+        raise BundleIntegrityError(
+            f"{MANIFEST} of bundle {root} fails its integrity check (its sha256 differs from {MANIFEST_DIGEST}): "
+            "the manifest was edited or corrupted; re-copy or re-export the bundle"
+        )
+    return actual
+
+
+def write_manifest(root: Path, manifest: dict[str, Any]) -> None:
+    """The one writer: record size and sha256 of every other file, write manifest.json, then its digest."""
+    root = Path(root)
+    skip = {MANIFEST, MANIFEST_DIGEST}
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.relative_to(root).as_posix() not in skip)
+    manifest["files"] = {
+        p.relative_to(root).as_posix(): {"bytes": p.stat().st_size, "sha256": sha256_of(p)} for p in files
+    }
+    raw = (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    (root / MANIFEST).write_bytes(raw)
+    (root / MANIFEST_DIGEST).write_text(hashlib.sha256(raw).hexdigest() + "\n", encoding="ascii")
+
+
+def validate_manifest(manifest: dict[str, Any]) -> None:
+    """Validate against the bundle JSON Schema (needs jsonschema: the export and the tests, not the runtime)."""
+    import jsonschema
+
+    schema = json.loads(MANIFEST_SCHEMA.read_text(encoding="utf-8"))
+    try:
+        jsonschema.validate(manifest, schema)
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
+        raise BundleIntegrityError(f"manifest does not follow the bundle schema at {where}: {exc.message}") from exc
 
 
 def _resolve_root(path: Path) -> Path:
@@ -211,12 +273,35 @@ def _unpack(archive: Path, dest: Path) -> None:
     try:
         if archive.name.endswith(".zip"):
             with zipfile.ZipFile(archive) as zf:
-                zf.extractall(dest)  # zipfile drops absolute paths and '..' components
+                for name in zf.namelist():
+                    _check_member(archive, name)
+                zf.extractall(dest)
         else:
             with tarfile.open(archive) as tf:
-                tf.extractall(dest, filter="data")  # 'data' refuses links and paths leaving dest
+                members = tf.getmembers()
+                for member in members:
+                    _check_member(archive, member.name)
+                    if not (member.isfile() or member.isdir()):
+                        raise BundleIntegrityError(
+                            f"bundle archive {archive}: '{member.name}' is a link or device; a bundle holds only files"
+                        )
+                # The checks above are the safety on every Python; tarfile's own 'data' filter (3.8.17+,
+                # 3.9.17+, 3.10.12+, 3.11.4+) is added where this Python has it. Debian 12's 3.11.2 has not.
+                if hasattr(tarfile, "data_filter"):
+                    tf.extractall(dest, members=members, filter="data")
+                else:
+                    tf.extractall(dest, members=members)
+    except BundleError:
+        raise
     except (zipfile.BadZipFile, tarfile.TarError, OSError) as exc:
         raise BundleIntegrityError(f"cannot unpack bundle archive {archive}: {exc}") from exc
+
+
+def _check_member(archive: Path, name: str) -> None:
+    """Refuse archive entries that would land outside the extraction folder."""
+    parts = name.replace("\\", "/").split("/")
+    if name.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
+        raise BundleIntegrityError(f"bundle archive {archive}: entry '{name}' points outside the bundle")
 
 
 def _single_subdir(tmp: Path) -> Path:

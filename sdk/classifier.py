@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Union
 
 import numpy as np
 
+from . import scoring
 from .backends import Backend
 from .bundle import Bundle, LabelSet
 from .errors import InvalidInputError, RuntimeVerificationError
-from .text import TextEncoder, as_text_list
+from .text import TextEncoder, as_text_list, check_positive_int
 
 Labels = Union[str, Sequence[str], None]
 
@@ -28,24 +29,18 @@ class Prediction:
     label_set: str | None = None
     multi_label: bool = False
     truncated: bool = False
-    extra: dict = field(default_factory=dict, repr=False)
 
     @property
     def top(self) -> str:
         return self.labels[0]
 
+    def as_dict(self) -> dict[str, float]:
+        """Label -> score, highest first."""
+        return dict(zip(self.labels, self.scores))
+
     def to_dict(self) -> dict:
         """The Hugging Face zero-shot pipeline's shape: sequence, labels, scores; plus predicted."""
         return {"sequence": self.sequence, "labels": self.labels, "scores": self.scores, "predicted": self.predicted}
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def softmax(x: np.ndarray) -> np.ndarray:
-    z = np.exp(x - x.max(axis=-1, keepdims=True))
-    return z / z.sum(axis=-1, keepdims=True)
 
 
 class Classifier:
@@ -147,23 +142,18 @@ class Classifier:
         )
 
     def _label_embedding(self, word: str) -> np.ndarray:
-        """Mean of the template embeddings of a label word, re-normalised; cached per word."""
+        """The label row of a label word over the bundle's templates; cached per word."""
         with self._lock:
             cached = self._label_cache.get(word)
         if cached is None:
-            vectors, _ = self._embed([t.format(label=word) for t in self.templates])
-            mean = vectors.mean(axis=0)
-            cached = (mean / np.linalg.norm(mean)).astype(np.float32)
+            cached = scoring.label_row(self._embed([t.format(label=word) for t in self.templates])[0])
             with self._lock:
                 self._label_cache[word] = cached
         return cached
 
     # -- scoring ---------------------------------------------------------------------------------
     def _probabilities(self, vectors: np.ndarray, label_set: LabelSet, multi_label: bool) -> np.ndarray:
-        logits = self.logit_scale * (vectors @ label_set.embeddings.T)
-        if multi_label:
-            return sigmoid(logits + self.logit_bias).astype(np.float32)
-        return softmax(logits).astype(np.float32)
+        return scoring.probabilities(vectors, label_set.embeddings, self.logit_scale, self.logit_bias, multi_label)
 
     def scores(self, texts: str | Sequence[str], labels: Labels = None, multi_label: bool | None = None) -> np.ndarray:
         """Probabilities (n_texts, n_labels) in the label order given; (n_labels,) for one str.
@@ -189,31 +179,35 @@ class Classifier:
         bundle's default set. Multi-label sets predict every label whose probability reaches its
         threshold, and always the top one; single-label sets predict the top label.
         """
-        if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
-            raise InvalidInputError(f"top_k must be a positive int or None, got {top_k!r}")
+        top_k = check_positive_int("top_k", top_k)
         items, single = as_text_list(texts)
         label_set, multi = self._resolve_labels(labels, multi_label)
         vectors, truncated = self._embed(items)
         probs = self._probabilities(vectors, label_set, multi)
+        chosen = scoring.decide(probs, label_set.thresholds, multi)
         results = [
-            self._decide(text, p, label_set, multi, trunc, top_k) for text, p, trunc in zip(items, probs, truncated)
+            self._prediction(text, p, c, label_set, multi, trunc, top_k)
+            for text, p, c, trunc in zip(items, probs, chosen, truncated)
         ]
         return results[0] if single else results
 
-    def _decide(
-        self, text: str, probs: np.ndarray, label_set: LabelSet, multi: bool, truncated: bool, top_k: int | None
+    def _prediction(
+        self,
+        text: str,
+        probs: np.ndarray,
+        chosen: np.ndarray,
+        label_set: LabelSet,
+        multi: bool,
+        truncated: bool,
+        top_k: int | None,
     ) -> Prediction:
-        order = np.argsort(-probs, kind="stable")
-        if multi:
-            chosen = [order[0]] + [i for i in order[1:] if probs[i] >= label_set.thresholds[i]]
-        else:
-            chosen = [order[0]]
+        order = scoring.ranking(probs)
         shown = order[:top_k] if top_k else order
         return Prediction(
             sequence=text,
             labels=[label_set.labels[i] for i in shown],
             scores=[float(probs[i]) for i in shown],
-            predicted=[label_set.labels[i] for i in chosen],
+            predicted=[label_set.labels[i] for i in order if chosen[i]],
             label_set=label_set.name or None,
             multi_label=multi,
             truncated=truncated,

@@ -1,18 +1,18 @@
-"""The `emolite` command. The SDK's own commands live here; each heavy stage registers its commands
-through a `register(subparsers)` function that imports nothing heavy until the command runs."""
+"""The `emolite` command. The SDK's own commands live here; other packages add theirs through the
+entry-point group `emolite.commands` (a module with `register(subparsers)`, which imports nothing heavy until
+its command runs, and optionally `EXTRA`, the pip extra it needs, and `REQUIRES`, the modules of that extra)."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
+import importlib.util
 import json
 import sys
 from collections.abc import Sequence
 
 from .errors import EmoliteError
 
-# Stage modules whose `register(subparsers)` adds commands (annotate, train, evaluate, export, bench...).
-STAGE_COMMANDS = ("emolite.distill.cli", "emolite.export.cli", "emolite.benchmarks.cli")
+COMMAND_GROUP = "emolite.commands"
 
 
 def _parse_labels(value: str | None):
@@ -69,9 +69,13 @@ def cmd_labels(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from .bundle import Bundle
+    from .bundle import Bundle, BundleIntegrityError, UnsupportedBundleVersionError
 
-    bundle = Bundle.open(args.bundle, verify=False)
+    try:
+        bundle = Bundle.open(args.bundle, verify=False)  # proves manifest.json against manifest.sha256
+    except (BundleIntegrityError, UnsupportedBundleVersionError) as exc:
+        print(json.dumps({"verification": f"FAILED: {exc}"}) if args.json else f"verified    FAILED: {exc}")
+        return 1
     m = bundle.manifest
     status = "ok"
     try:
@@ -90,6 +94,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         "label_sets": bundle.label_set_names(),
         "files": {k: v["bytes"] for k, v in m["files"].items()},
         "total_bytes": sum(v["bytes"] for v in m["files"].values()),
+        "manifest_sha256": bundle.manifest_sha256,
         "verification": status,
     }
     if args.json:
@@ -106,7 +111,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         for name, size in info["files"].items():
             print(f"  {size / 1e6:9.2f} MB  {name}")
         print(f"  {info['total_bytes'] / 1e6:9.2f} MB  total")
-        print(f"verified    {status}")
+        print(f"manifest    sha256 {info['manifest_sha256']} (matches manifest.sha256)")
+        print(f"verified    {status}" + (" (manifest digest, then size and sha256 of every file)" if status == "ok" else ""))
     return 0 if status == "ok" else 1
 
 
@@ -134,15 +140,52 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_info)
 
-    for module in STAGE_COMMANDS:
-        try:
-            stage = importlib.import_module(module)
-        except ImportError:  # a stage may be absent in a trimmed install
-            continue
-        register = getattr(stage, "register", None)
-        if register is not None:
-            register(sub)
+    for module in _command_modules():
+        _register(sub, module)
     return parser
+
+
+def _command_modules() -> list:
+    from importlib.metadata import entry_points
+
+    found = entry_points()
+    group = found.select(group=COMMAND_GROUP) if hasattr(found, "select") else found.get(COMMAND_GROUP, [])
+    modules = []
+    for entry in sorted(group, key=lambda e: e.name):
+        try:
+            modules.append(entry.load())
+        except ImportError:  # a package whose own module is gone: its commands are simply absent
+            continue
+    return modules
+
+
+class _ExtraSubparsers:
+    """Adds a family's commands, marked with the pip extra they need (and noted in --help when it is missing)."""
+
+    def __init__(self, sub, extra: str | None, missing: list[str]):
+        self._sub, self._extra, self._missing = sub, extra, missing
+
+    def add_parser(self, name: str, **kwargs):
+        if self._missing and kwargs.get("help"):
+            kwargs["help"] += f" [needs pip install 'emolite[{self._extra}]']"
+        parser = self._sub.add_parser(name, **kwargs)
+        parser.set_defaults(_extra=self._extra)
+        return parser
+
+
+def _register(sub, module) -> None:
+    extra = getattr(module, "EXTRA", None)
+    missing = [m for m in getattr(module, "REQUIRES", ()) if importlib.util.find_spec(m) is None]
+    module.register(_ExtraSubparsers(sub, extra, missing))
+
+
+def _missing_extra(exc: ModuleNotFoundError, args: argparse.Namespace) -> str | None:
+    """The message for a command whose pip extra is not installed (None: a real bug, to surface)."""
+    extra = getattr(args, "_extra", None)
+    top = (exc.name or "").split(".")[0]
+    if extra is None or not top or top == "emolite":
+        return None
+    return f"'emolite {args.command}' needs the {extra} extra ({exc}): pip install 'emolite[{extra}]'"
 
 
 def _bundle_options(p: argparse.ArgumentParser) -> None:
@@ -163,6 +206,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except EmoliteError as exc:
         print(f"emolite: error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        message = _missing_extra(exc, args)
+        if message is None:
+            raise
+        print(f"emolite: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

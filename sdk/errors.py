@@ -8,7 +8,11 @@ class EmoliteError(Exception):
 
 
 class InvalidInputError(EmoliteError, ValueError):
-    """A text or label argument that cannot be classified (None, bytes, empty, duplicates...)."""
+    """A text, label or option whose value cannot be used (empty, whitespace only, duplicates, out of range)."""
+
+
+class InputTypeError(EmoliteError, TypeError):
+    """A text, label or option of the wrong type (None, bytes, a number where a str belongs)."""
 
 
 class UnknownLabelSetError(EmoliteError, KeyError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Tokenizer
 
-from .errors import InvalidInputError
+from .errors import InputTypeError, InvalidInputError
 
 
 def as_text_list(texts: object, what: str = "texts") -> tuple[list[str], bool]:
@@ -17,22 +18,33 @@ def as_text_list(texts: object, what: str = "texts") -> tuple[list[str], bool]:
     if isinstance(texts, str):
         items, single = [texts], True
     elif texts is None:
-        raise InvalidInputError(f"{what} is None; pass a str or a list of str")
+        raise InputTypeError(f"{what} is None; pass a str or a list of str")
     elif isinstance(texts, (bytes, bytearray)):
-        raise InvalidInputError(f"{what} is bytes; decode it first, e.g. data.decode('utf-8')")
+        raise InputTypeError(f"{what} is bytes; decode it first, e.g. data.decode('utf-8')")
     elif isinstance(texts, dict) or not hasattr(texts, "__iter__"):
-        raise InvalidInputError(f"{what} must be a str or a list of str, got {type(texts).__name__}")
+        raise InputTypeError(f"{what} must be a str or a list of str, got {type(texts).__name__}")
     else:
         items, single = list(texts), False
     for i, item in enumerate(items):
         where = "" if single else f" at index {i}"
         if isinstance(item, (bytes, bytearray)):
-            raise InvalidInputError(f"{what}{where} is bytes; decode it first, e.g. item.decode('utf-8')")
+            raise InputTypeError(f"{what}{where} is bytes; decode it first, e.g. item.decode('utf-8')")
         if not isinstance(item, str):
-            raise InvalidInputError(f"{what}{where} is {type(item).__name__}, not str")
+            raise InputTypeError(f"{what}{where} is {type(item).__name__}, not str")
         if not item.strip():
             raise InvalidInputError(f"{what}{where} is empty or whitespace only; there is nothing to classify")
     return items, single
+
+
+def check_positive_int(name: str, value: object) -> int | None:
+    """None, or an int >= 1 (numpy integers too); a bool or a float is the wrong type, 0 the wrong value."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InputTypeError(f"{name} must be a positive int or None, got {type(value).__name__} {value!r}")
+    if value < 1:
+        raise InvalidInputError(f"{name} must be a positive int or None, got {value!r}")
+    return int(value)
 
 
 def _replace_lone_surrogates(text: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import shutil
 import tarfile
@@ -21,11 +23,16 @@ def bundle_copy(tmp_path, default_bundle):
     return dest
 
 
-def edit_manifest(bundle, change) -> None:
+def edit_manifest(bundle, change, resign: bool = True) -> None:
+    """Edit manifest.json; `resign` also rewrites manifest.sha256, as someone re-exporting would, so that the
+    checks behind the manifest digest are reached."""
     path = bundle / "manifest.json"
     manifest = json.loads(path.read_text())
     change(manifest)
-    path.write_text(json.dumps(manifest))
+    raw = json.dumps(manifest).encode()
+    path.write_bytes(raw)
+    if resign:
+        (bundle / "manifest.sha256").write_text(hashlib.sha256(raw).hexdigest() + "\n")
 
 
 # -- texts -----------------------------------------------------------------------------------------
@@ -39,16 +46,27 @@ def edit_manifest(bundle, change) -> None:
         (["fine", None], "index 1"),
         (["fine", b"bytes"], "index 1"),
         (["ok", 3.5], "index 1 is float"),
-        (["ok", "fine", ""], "index 2 is empty"),
-        (["   \n\t"], "index 0 is empty"),
-        ("", "empty"),
+        ([1, "ok"], "index 0 is int"),
     ],
 )
-def test_bad_texts_raise_invalid_input(clf, texts, message):
+def test_wrong_types_raise_type_error(clf, texts, message):
+    for call in (clf.predict, clf.embed, lambda t: clf.scores(t, "ekman")):
+        with pytest.raises(errors.InputTypeError, match=message) as info:
+            call(texts)
+        assert isinstance(info.value, TypeError) and isinstance(info.value, emolite.EmoliteError)
+        assert not isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("texts", "message"),
+    [(["ok", "fine", ""], "index 2 is empty"), (["   \n\t"], "index 0 is empty"), ("", "empty"), (" ", "empty")],
+)
+def test_empty_texts_raise_value_error(clf, texts, message):
     for call in (clf.predict, clf.embed, lambda t: clf.scores(t, "ekman")):
         with pytest.raises(errors.InvalidInputError, match=message) as info:
             call(texts)
         assert isinstance(info.value, ValueError) and isinstance(info.value, emolite.EmoliteError)
+        assert not isinstance(info.value, TypeError)
 
 
 def test_lone_surrogates_and_control_characters_are_defined(clf):
@@ -68,9 +86,17 @@ def test_duplicate_labels_name_both_positions(clf):
         clf.predict("hi there", labels=["joy", "anger", "Joy"])
 
 
-@pytest.mark.parametrize("labels", [["joy", ""], ["joy", None], ["joy", b"anger"]])
-def test_bad_label_items(clf, labels):
-    with pytest.raises(errors.InvalidInputError, match="labels at index 1"):
+@pytest.mark.parametrize(
+    ("labels", "error"),
+    [
+        (["joy", ""], errors.InvalidInputError),
+        (["joy", None], errors.InputTypeError),
+        (["joy", b"anger"], errors.InputTypeError),
+        (["joy", 7], errors.InputTypeError),
+    ],
+)
+def test_bad_label_items(clf, labels, error):
+    with pytest.raises(error, match="labels at index 1"):
         clf.predict("hi there", labels=labels)
 
 
@@ -81,10 +107,18 @@ def test_unknown_label_set_lists_known_ones(clf):
     assert "ekmann" in str(info.value) and "goemotions" in str(info.value) and "ekman" in str(info.value)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [({"top_k": 0}, "top_k"), ({"top_k": "3"}, "top_k")])
-def test_bad_options(clf, kwargs, message):
-    with pytest.raises(errors.InvalidInputError, match=message):
-        clf.predict("hi there", **kwargs)
+@pytest.mark.parametrize(
+    ("top_k", "error"),
+    [(0, errors.InvalidInputError), (-2, errors.InvalidInputError), ("3", errors.InputTypeError),
+     (True, errors.InputTypeError), (2.0, errors.InputTypeError)],
+)
+def test_bad_top_k(clf, top_k, error):
+    with pytest.raises(error, match="top_k"):
+        clf.predict("hi there", top_k=top_k)
+
+
+def test_numpy_integer_top_k_is_an_int(clf):
+    assert len(clf.predict("hi there", top_k=np.int64(2)).labels) == 2
 
 
 def test_bad_load_options():
@@ -92,6 +126,8 @@ def test_bad_load_options():
         emolite.load(backend="cuda")
     with pytest.raises(errors.InvalidInputError, match="threads"):
         emolite.load(threads=0)
+    with pytest.raises(errors.InputTypeError, match="threads"):
+        emolite.load(threads="2")
     with pytest.raises(errors.InvalidInputError, match="batch_size"):
         emolite.load(batch_size=-1)
 
@@ -131,15 +167,80 @@ def test_truncated_label_file_fails_size(bundle_copy):
 
 
 def test_manifest_that_is_not_json(bundle_copy):
-    (bundle_copy / "manifest.json").write_text("{not json")
+    raw = b"{not json"
+    (bundle_copy / "manifest.json").write_bytes(raw)
+    (bundle_copy / "manifest.sha256").write_text(hashlib.sha256(raw).hexdigest())
     with pytest.raises(errors.BundleIntegrityError, match="not valid JSON"):
         emolite.load(bundle_copy)
 
 
 def test_unknown_format_version(bundle_copy):
     edit_manifest(bundle_copy, lambda m: m.update(format_version=99))
-    with pytest.raises(errors.UnsupportedBundleVersionError, match="version 99.*reads version 1"):
+    with pytest.raises(errors.UnsupportedBundleVersionError, match="version 99.*reads version 2"):
         emolite.load(bundle_copy)
+
+
+# -- the manifest digest: every answer-changing edit is refused --------------------------------------
+def _thresholds_low(m):
+    ls = m["label_sets"][m["default_label_set"]]
+    ls["thresholds"] = [0.001] * len(ls["thresholds"])
+
+
+def _swap_labels(m):
+    labels = m["label_sets"][m["default_label_set"]]["labels"]
+    labels[0], labels[1] = labels[1], labels[0]
+
+
+ANSWER_CHANGING_EDITS = {
+    "thresholds 0.001": _thresholds_low,
+    "logit bias +8": lambda m: m["scoring"].update(logit_bias=m["scoring"]["logit_bias"] + 8),
+    "logit scale x3": lambda m: m["scoring"].update(logit_scale=m["scoring"]["logit_scale"] * 3),
+    "two label names swapped": _swap_labels,
+    "templates": lambda m: m.update(label_templates=["{label}"]),
+    "max length": lambda m: m["tokenizer"].update(max_seq_length=16),
+    "golden min cosine": lambda m: m["golden"].update(min_cosine=0.0),
+    "single-label": lambda m: m["label_sets"]["ekman"].update(multi_label=False),
+}
+
+
+@pytest.mark.parametrize("edit", list(ANSWER_CHANGING_EDITS), ids=list(ANSWER_CHANGING_EDITS))
+def test_answer_changing_manifest_edit_is_refused(bundle_copy, edit):
+    clean = emolite.load(bundle_copy, backend="onnx").predict("I am so happy today", labels="ekman")
+    edit_manifest(bundle_copy, ANSWER_CHANGING_EDITS[edit], resign=False)
+    with pytest.raises(errors.BundleIntegrityError, match=r"manifest.json .*fails its integrity check.*manifest.sha256"):
+        emolite.load(bundle_copy, backend="onnx")
+    with pytest.raises(errors.BundleIntegrityError, match="integrity check"):
+        emolite.label_sets(bundle_copy)  # the digest is checked even when file hashes are not
+    assert clean.labels[0] == "joy"
+
+
+def test_same_json_with_other_whitespace_is_refused(bundle_copy):
+    path = bundle_copy / "manifest.json"
+    path.write_text(json.dumps(json.loads(path.read_text()), indent=2))
+    with pytest.raises(errors.BundleIntegrityError, match="integrity check"):
+        emolite.load(bundle_copy)
+
+
+@pytest.mark.parametrize("content", [None, "", "not a digest\n", "0" * 64 + "\n"])
+def test_missing_or_bad_manifest_digest_is_refused(bundle_copy, content):
+    digest = bundle_copy / "manifest.sha256"
+    if content is None:
+        digest.unlink()
+    else:
+        digest.write_text(content)
+    with pytest.raises(errors.BundleIntegrityError, match="manifest.sha256|integrity|digest"):
+        emolite.load(bundle_copy)
+
+
+def test_info_reports_a_refused_manifest(bundle_copy, capsys):
+    from emolite.cli import main
+
+    assert main(["info", str(bundle_copy)]) == 0
+    assert "matches manifest.sha256" in capsys.readouterr().out
+    edit_manifest(bundle_copy, _thresholds_low, resign=False)
+    assert main(["info", str(bundle_copy)]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED" in out and "integrity check" in out
 
 
 def test_manifest_path_escaping_bundle(bundle_copy):
@@ -179,6 +280,51 @@ def test_archived_bundle_loads(tmp_path, default_bundle, monkeypatch, kind):
             tf.add(default_bundle, arcname=".")
     clf = emolite.load(archive)
     assert clf.predict("what a lovely day", labels="ekman").labels[0] == "joy"
+
+
+def _tar_with(archive, default_bundle, extra: tarfile.TarInfo, data: bytes = b"") -> None:
+    with tarfile.open(archive, "w:gz") as tf:
+        tf.add(default_bundle, arcname=".")
+        tf.addfile(extra, io.BytesIO(data) if data else None)
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        ("symlink", "evil-link", "/etc/passwd"),
+        ("hardlink", "evil-hard", "manifest.json"),
+        ("file", "../outside.txt", None),
+        ("file", "/abs/outside.txt", None),
+    ],
+    ids=["symlink", "hardlink", "dotdot", "absolute"],
+)
+def test_unsafe_tar_member_is_refused_before_extracting(tmp_path, default_bundle, monkeypatch, member):
+    monkeypatch.setenv("EMOLITE_CACHE", str(tmp_path / "cache"))
+    kind, name, target = member
+    info = tarfile.TarInfo(name)
+    if kind == "symlink":
+        info.type, info.linkname = tarfile.SYMTYPE, target
+    elif kind == "hardlink":
+        info.type, info.linkname = tarfile.LNKTYPE, target
+    else:
+        info.size = 4
+    archive = tmp_path / "bundle.tar.gz"
+    _tar_with(archive, default_bundle, info, b"evil" if kind == "file" else b"")
+    with pytest.raises(errors.BundleIntegrityError, match="outside the bundle|link"):
+        emolite.load(archive)
+    assert not (tmp_path / "outside.txt").exists()
+    assert not list((tmp_path / "cache").rglob("evil*"))
+
+
+def test_zip_member_leaving_the_folder_is_refused(tmp_path, default_bundle, monkeypatch):
+    monkeypatch.setenv("EMOLITE_CACHE", str(tmp_path / "cache"))
+    archive = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in default_bundle.rglob("*"):
+            zf.write(path, path.relative_to(default_bundle).as_posix())
+        zf.writestr("../escape.txt", "evil")
+    with pytest.raises(errors.BundleIntegrityError, match="outside the bundle"):
+        emolite.load(archive)
 
 
 def test_garbage_archive(tmp_path, monkeypatch):

@@ -1,8 +1,10 @@
-"""The label sets shipped in every bundle: label names, short definitions, decision mode.
+"""The label-set catalog: label names, prompts, short definitions, decision mode and the published groupings.
 
-Label embeddings are the normalised mean over a prompt ensemble (open_clip's zero-shot recipe): the label
-word in each of TEMPLATES plus its definition. Definitions are written for this project from common
-dictionary senses of each emotion word; no dataset label went into them.
+Data only (no model): the export writes these sets into bundles, training and evaluation score them, the
+SDK reads the groupings. Label embeddings are the normalised mean over a prompt ensemble (open_clip's
+zero-shot recipe, `emolite.scoring.label_row`): the label word in each of TEMPLATES plus its definition.
+Definitions are written for this project from common dictionary senses of each emotion word; no dataset
+label went into them.
 """
 
 from __future__ import annotations
@@ -51,7 +53,6 @@ DEFINITIONS: dict[str, str] = {
     "guilt": "a feeling of having done wrong or failed in an obligation",
 }
 
-# Ekman and sentiment groupings of the GoEmotions labels, as published with the GoEmotions data.
 GOEMOTIONS = [
     "admiration",
     "amusement",
@@ -155,3 +156,31 @@ LABEL_SETS: dict[str, LabelSetSpec] = {
     )
 }
 DEFAULT_LABEL_SETS = ("goemotions", "ekman", "sentiment", "plutchik-8", "semeval-11", "isear-7", "carer-6")
+
+# The Ekman and sentiment groupings of the GoEmotions labels, as published with the GoEmotions data.
+GOEMOTIONS_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
+    "ekman": {
+        "anger": ("anger", "annoyance", "disapproval"),
+        "disgust": ("disgust",),
+        "fear": ("fear", "nervousness"),
+        "joy": (
+            "joy", "amusement", "approval", "excitement", "gratitude", "love", "optimism", "relief", "pride",
+            "admiration", "desire", "caring",
+        ),
+        "sadness": ("sadness", "disappointment", "embarrassment", "grief", "remorse"),
+        "surprise": ("surprise", "realization", "confusion", "curiosity"),
+        "neutral": ("neutral",),
+    },
+    "sentiment": {
+        "positive": (
+            "amusement", "excitement", "joy", "love", "desire", "optimism", "caring", "pride", "admiration",
+            "gratitude", "relief", "approval",
+        ),
+        "negative": (
+            "fear", "nervousness", "remorse", "embarrassment", "disappointment", "sadness", "grief", "disgust",
+            "anger", "annoyance", "disapproval",
+        ),
+        "ambiguous": ("realization", "surprise", "curiosity", "confusion"),
+        "neutral": ("neutral",),
+    },
+}
