@@ -3,7 +3,7 @@
 Writes, under android_demo/core/src:
   test/resources/golden/tokens.json      token ids of >= 300 tricky strings, from the SDK's TextEncoder
   test/resources/golden/codepoints.json  per-block hashes of the normaliser / pre-tokeniser over every code point
-  test/resources/golden/scoring.json     probabilities and decisions for given embeddings, via the SDK's Classifier
+  test/resources/golden/scoring.json     probabilities and decisions for given embeddings, by `emolite.scoring`
   main/java/org/emolite/core/BertUnicodeData.java  the character classes of `tokenizers`, read off it by probing
 
 Nothing here hard-codes the bundle: every number comes from the bundle (default: the SDK's shipped one) and the
@@ -240,8 +240,14 @@ def given_vectors(clf, rng: np.random.Generator, n_synthetic: int) -> dict[str, 
 
 
 def _case(clf, name: str, vector: np.ndarray, label_set, multi: bool) -> dict | None:
-    probs = clf._probabilities(vector[None, :], label_set, multi)[0]
-    pred = clf._decide("", probs, label_set, multi, False, None)
+    """One golden case, scored by the SDK's one scoring rule (`emolite.scoring`)."""
+    from emolite import scoring
+
+    probs = scoring.probabilities(
+        vector[None, :], label_set.embeddings, clf.logit_scale, clf.logit_bias, multi
+    )[0]
+    chosen = scoring.decide(probs, label_set.thresholds, multi)[0]
+    order = scoring.ranking(probs)
     if _ambiguous(probs, label_set.thresholds if multi else None):
         return None
     return {
@@ -249,8 +255,8 @@ def _case(clf, name: str, vector: np.ndarray, label_set, multi: bool) -> dict | 
         "label_set": label_set.name,
         "multi_label": multi,
         "scores": [round(float(p), 9) for p in probs],  # in the label set's row order
-        "order": [label_set.labels.index(lbl) for lbl in pred.labels],
-        "predicted": pred.predicted,
+        "order": [int(i) for i in order],
+        "predicted": [label_set.labels[i] for i in order if chosen[i]],
     }
 
 
@@ -260,28 +266,42 @@ def _ambiguous(probs: np.ndarray, thresholds: np.ndarray | None) -> bool:
     return near_threshold or bool(top2[1] - top2[0] < AMBIGUOUS)
 
 
-def custom_row(template_vectors: np.ndarray) -> np.ndarray:
-    """Classifier._label_embedding's rule: the mean of the template embeddings, L2-normalised."""
-    mean = template_vectors.mean(axis=0)
-    return (mean / np.linalg.norm(mean)).astype(np.float32)
+def check_classifier_uses_scoring(
+    clf, words=("nostalgia", "relief", "dread"), texts=("I miss those days", "phew")
+) -> None:
+    """The golden data comes from `emolite.scoring`; prove, through the Classifier's public API, that the SDK
+    classifies by the same rule (custom label rows, probabilities, decisions and order) before relying on it."""
+    from emolite import scoring
 
-
-def check_custom_rule_against_sdk(clf, word: str = "nostalgia") -> None:
-    """Prove `custom_row` is the SDK's rule on real embeddings before using it on given ones."""
-    templates = [t.format(label=word) for t in clf.templates]
-    expected = clf._label_embedding(word)
-    got = custom_row(clf.embed(templates))
-    if not np.allclose(got, expected, atol=1e-6):
-        raise SystemExit("custom_row no longer matches Classifier._label_embedding: update make_golden.py")
+    vectors = clf.embed(list(texts))
+    rows = np.stack([scoring.label_row(clf.embed([t.format(label=w) for t in clf.templates])) for w in words])
+    for multi in (False, True):
+        want = scoring.probabilities(vectors, rows, clf.logit_scale, clf.logit_bias, multi)
+        if not np.allclose(clf.scores(list(texts), labels=list(words), multi_label=multi), want, atol=1e-6):
+            raise SystemExit(
+                "Classifier.scores no longer follows emolite.scoring for custom labels: update make_golden.py"
+            )
+    label_set = clf.bundle.label_set(clf.bundle.default_label_set)
+    probs = scoring.probabilities(
+        vectors, label_set.embeddings, clf.logit_scale, clf.logit_bias, label_set.multi_label
+    )
+    chosen = scoring.decide(probs, label_set.thresholds, label_set.multi_label)
+    for pred, p, c in zip(clf.predict(list(texts)), probs, chosen):
+        order = scoring.ranking(p)
+        if pred.labels != [label_set.labels[i] for i in order] or pred.predicted != [
+            label_set.labels[i] for i in order if c[i]
+        ]:
+            raise SystemExit("Classifier.predict no longer follows emolite.scoring: update make_golden.py")
 
 
 def custom_golden(clf, vectors: dict[str, np.ndarray], rng: np.random.Generator) -> dict:
+    from emolite import scoring
     from emolite.bundle import LabelSet
 
     words = ["Nostalgia", "relieved", "Schadenfreude", "ennui", "hopeful"]
     dim = clf.bundle.dim
     per_word = {w: np.stack([_unit(rng.standard_normal(dim)) for _ in clf.templates]) for w in words}
-    rows = {w: custom_row(v) for w, v in per_word.items()}
+    rows = {w: scoring.label_row(v) for w, v in per_word.items()}
     label_set = LabelSet(
         name="",
         labels=tuple(words),
@@ -309,7 +329,7 @@ def custom_golden(clf, vectors: dict[str, np.ndarray], rng: np.random.Generator)
 
 def scoring_golden(clf) -> dict:
     rng = np.random.default_rng(SEED)
-    check_custom_rule_against_sdk(clf)
+    check_classifier_uses_scoring(clf)
     vectors = given_vectors(clf, rng, 16)
     cases = []
     for name, vector in list(vectors.items()):

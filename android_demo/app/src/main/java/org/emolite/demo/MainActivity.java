@@ -80,7 +80,7 @@ public class MainActivity extends Activity {
             runtime = new OrtRuntime(bundle.modelBytes(), inputs.get(0), inputs.get(1), 2);
             classifier = new Classifier(bundle, runtime, readCache(bundle));
             final String message = String.format(Locale.ROOT,
-                    "%s: %d files verified (sha256) in %d ms; ONNX Runtime golden cosine %.5f; ready in %d ms",
+                    "%s: manifest and %d files verified (sha256) in %d ms; ONNX Runtime golden cosine %.5f; ready in %d ms",
                     bundle.manifest.name(), bundle.manifest.files().size(), (verified - start) / 1000000,
                     classifier.goldenCosine(), (System.nanoTime() - start) / 1000000);
             final List<String> sets = new ArrayList<String>(bundle.labelSetNames());

@@ -18,9 +18,12 @@ public final class Bundle {
         this.tokenizer = tokenizer;
     }
 
-    /** Contract steps 1 and 2: format and version, then every file's size and sha256 (when verify is true). */
+    /**
+     * Contract steps 1 and 2: manifest.json against manifest.sha256 (always), format and version, then every listed
+     * file's size and sha256 (when verify is true).
+     */
     public static Bundle open(BundleSource source, boolean verify) throws IOException {
-        Manifest manifest = Manifest.parse(Streams.readUtf8(source, Manifest.FILE), source.describe() + "/" + Manifest.FILE);
+        Manifest manifest = Manifest.read(source);
         if (verify) {
             BundleVerifier.verifyFiles(manifest, source);
         }

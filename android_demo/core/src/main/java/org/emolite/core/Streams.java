@@ -25,6 +25,21 @@ final class Streams {
         }
     }
 
+    /** Up to limit bytes of a stream (fewer at its end); closes it. */
+    static byte[] readAtMost(InputStream in, int limit) throws IOException {
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(limit, 1 << 16));
+            byte[] buf = new byte[Math.min(limit, 1 << 16)];
+            int n;
+            while (out.size() < limit && (n = in.read(buf, 0, Math.min(buf.length, limit - out.size()))) > 0) {
+                out.write(buf, 0, n);
+            }
+            return out.toByteArray();
+        } finally {
+            in.close();
+        }
+    }
+
     static String readUtf8(BundleSource source, String relpath) throws IOException {
         return new String(readAll(source.open(relpath)), UTF8);
     }

@@ -6,9 +6,11 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Base64;
 import org.json.JSONException;
 import org.json.JSONObject;
+import org.junit.rules.TemporaryFolder;
 
 /** The real shipped bundle and the golden files the Python SDK generated (tools/make_golden.py). */
 final class TestData {
@@ -41,8 +43,7 @@ final class TestData {
     /** Golden data made from other bundle files is stale: say how to regenerate instead of failing obscurely. */
     static void assertFresh(JSONObject source) throws IOException, JSONException {
         JSONObject files = source.getJSONObject("files");
-        Manifest manifest = Manifest.parse(new String(Files.readAllBytes(new File(bundleDir(), Manifest.FILE).toPath()),
-                Streams.UTF8), "manifest");
+        Manifest manifest = Manifest.read(new DirectorySource(bundleDir()));
         for (String file : Json.keys(files)) {
             String want = manifest.file(file).sha256;
             if (!want.equals(files.getString(file))) {
@@ -56,5 +57,50 @@ final class TestData {
         float[] out = new float[raw.length / 4];
         ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
         return out;
+    }
+
+    /** A copy of the bundle in tmp whose large files (the models) are symlinks: only small files are ever damaged. */
+    static File copyOfBundle(TemporaryFolder tmp) throws IOException {
+        final File src = bundleDir();
+        final File dst = tmp.newFolder();
+        Files.walk(src.toPath()).forEach(p -> {
+            Path target = dst.toPath().resolve(src.toPath().relativize(p).toString());
+            try {
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else if (Files.size(p) > 5_000_000) {
+                    Files.createSymbolicLink(target, p.toAbsolutePath());
+                } else {
+                    Files.copy(p, target);
+                }
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        return dst;
+    }
+
+    static JSONObject readManifestJson(File dir) throws IOException, JSONException {
+        return new JSONObject(new String(Files.readAllBytes(dir.toPath().resolve(Manifest.FILE)), Streams.UTF8));
+    }
+
+    /** Writes manifest.json only (manifest.sha256 is left as it was): what an edit by hand does. */
+    static void writeManifestJson(File dir, JSONObject manifest) throws IOException, JSONException {
+        Files.write(dir.toPath().resolve(Manifest.FILE), (manifest.toString(1) + "\n").getBytes(Streams.UTF8));
+    }
+
+    /** Rewrites manifest.sha256 for the current manifest.json, as a bundle writer does (sha256 hex + newline). */
+    static void reseal(File dir) throws IOException {
+        byte[] manifest = Files.readAllBytes(dir.toPath().resolve(Manifest.FILE));
+        Files.write(dir.toPath().resolve(Manifest.DIGEST_FILE), (sha256(manifest) + "\n").getBytes(Streams.UTF8));
+    }
+
+    /** Lowercase hex sha256, computed here rather than by the code under test. */
+    static String sha256(byte[] bytes) {
+        try {
+            return String.format("%064x", new java.math.BigInteger(1, java.security.MessageDigest.getInstance("SHA-256").digest(bytes)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }
