@@ -12,7 +12,6 @@ import os
 from .backends import create_backend
 from .bundle import Bundle, LabelSet
 from .classifier import Classifier, Prediction
-from .text import check_positive_int
 from .errors import (
     BackendUnavailableError,
     BundleError,
@@ -25,6 +24,7 @@ from .errors import (
     UnknownLabelSetError,
     UnsupportedBundleVersionError,
 )
+from .text import check_positive_int
 
 __version__ = "0.1.0"
 
@@ -66,8 +66,9 @@ def load(
             quantised with its batch-mates', so batching would make its scores depend on them).
     """
     batch_size = check_positive_int("batch_size", batch_size)
+    threads = check_positive_int("threads", threads)
     bundle = Bundle.open(path)
-    return Classifier(bundle, create_backend(bundle, backend, threads), batch_size=batch_size)
+    return Classifier(bundle, create_backend(bundle, backend, threads), batch_size=batch_size, threads=threads)
 
 
 def label_sets(path: str | os.PathLike | None = None) -> list[str]:

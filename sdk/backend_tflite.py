@@ -8,7 +8,9 @@ when ai-edge-litert is absent, and the classifier's golden-vector check refuses 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import threading
 
 import numpy as np
@@ -60,6 +62,8 @@ class TFLiteBackend:
         self.input_dtype = np.dtype(details["input_ids"]["dtype"])
         self.pad_id = int(bundle.manifest["tokenizer"].get("pad_id", 0))
         self._lock = threading.Lock()  # an interpreter runs one signature at a time
+        with _native_stderr_silenced():  # the runtime prints "INFO: Created ... XNNPACK delegate" at first run
+            self._run_one(np.array([self.pad_id]), np.array([1]))
 
     def bucket(self, length: int) -> int:
         """The smallest bucket holding `length` tokens (the tokenizer truncates to the largest)."""
@@ -84,3 +88,21 @@ class TFLiteBackend:
         padded_mask[0, : len(mask)] = mask
         result = self.runners[size](input_ids=padded_ids, attention_mask=padded_mask)
         return result[self.output_name][0]
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Send file descriptor 2 to /dev/null for a moment: the C++ runtime writes there, not to sys.stderr."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no real fd 2 (embedded interpreters): nothing to hide
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

@@ -71,7 +71,8 @@ def available_formats(bundle: Bundle) -> list[str]:
 def create_backend(bundle: Bundle, name: str = "auto", threads: int | None = None) -> Backend:
     """Create the named backend; "auto" takes the faster one that loads on this machine.
 
-    "auto" order: $EMOLITE_BACKEND, then the bundle's `preferred_backend` (the export measures both int8
+    $EMOLITE_BACKEND (onnx or tflite), when set, decides "auto" and is an error when unknown or unusable.
+    Otherwise "auto" tries the bundle's `preferred_backend` (the export measures both int8
     runtimes on the probe set and records the faster), then the others. A TFLite backend on tflite-runtime
     (not ai-edge-litert) is skipped by "auto": that runtime was measured to give wrong int8 output; ask for
     backend="tflite" explicitly to have it checked against the golden vectors.
@@ -81,7 +82,19 @@ def create_backend(bundle: Bundle, name: str = "auto", threads: int | None = Non
         if name not in BACKENDS:
             raise InvalidInputError(f"unknown backend '{name}'; choose one of: auto, {', '.join(BACKENDS)}")
         return BACKENDS[name](bundle, threads)
-    preferred = os.environ.get("EMOLITE_BACKEND") or bundle.manifest.get("preferred_backend", "onnx")
+    forced = os.environ.get("EMOLITE_BACKEND", "").strip().lower()
+    if forced and forced != "auto":  # an explicit choice: an error, never a silent fallback
+        if forced not in BACKENDS:
+            raise InvalidInputError(
+                f"$EMOLITE_BACKEND is '{forced}'; choose one of: auto, {', '.join(BACKENDS)} (or unset it)"
+            )
+        if forced not in bundle.manifest["formats"]:
+            raise BackendUnavailableError(
+                f"$EMOLITE_BACKEND asks for {forced}, but bundle {bundle.root} has only: "
+                f"{', '.join(bundle.manifest['formats'])}"
+            )
+        return BACKENDS[forced](bundle, threads)
+    preferred = bundle.manifest.get("preferred_backend", "onnx")
     order = [preferred] + [b for b in available_formats(bundle) if b != preferred]
     errors = []
     for candidate in order:

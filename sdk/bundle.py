@@ -120,7 +120,13 @@ class Bundle:
     def label_set_names(self) -> list[str]:
         return list(self.manifest["label_sets"])
 
+    def label_set_name(self, name: str) -> str | None:
+        """The bundle's spelling of a label-set name (names are case-insensitive), or None."""
+        folded = {n.casefold(): n for n in self.manifest["label_sets"]}
+        return folded.get(name.strip().casefold())
+
     def label_set(self, name: str) -> LabelSet:
+        name = self.label_set_name(name) or name
         if name not in self._label_sets:
             self._label_sets[name] = self._read_label_set(name)
         return self._label_sets[name]

@@ -5,43 +5,95 @@ its command runs, and optionally `EXTRA`, the pip extra it needs, and `REQUIRES`
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib.util
 import json
 import sys
 from collections.abc import Sequence
 
-from .errors import EmoliteError
+from .errors import EmoliteError, InvalidInputError, UnknownLabelSetError
 
 COMMAND_GROUP = "emolite.commands"
 
 
-def _parse_labels(value: str | None):
-    """'ekman' names a label set; 'a,b,c' is a list of label words."""
+def _labels_arg(value: str | None, clf, multi_label: bool | None) -> tuple[object, bool | None]:
+    """--labels: a label-set name (case-insensitive), or comma-separated words, or one word.
+
+    One word that names no set is one custom label, unless it looks like a set name (a typo is an error).
+    One custom label is scored multi-label unless told otherwise: a one-label softmax is always 1.0.
+    """
     if value is None:
-        return None
-    if "," in value:
-        return [w.strip() for w in value.split(",") if w.strip()]
-    return value
+        return None, multi_label
+    words = [w.strip() for w in value.split(",") if w.strip()]
+    if not words:
+        raise InvalidInputError(f"--labels {value!r} holds no label; give a set name or label words")
+    if "," not in value:
+        if clf.bundle.label_set_name(value) is not None or value.strip().casefold() in _saved_names():
+            return value.strip(), multi_label
+        known = clf.bundle.label_set_names() + sorted(_saved_names())
+        close = difflib.get_close_matches(value.strip().casefold(), [k.casefold() for k in known], n=1, cutoff=0.75)
+        if close:
+            raise UnknownLabelSetError(
+                f"unknown label set '{value}'; did you mean '{close[0]}'? (sets: {', '.join(known)}; "
+                f"for one custom label write '{value},')"
+            )
+    if len(words) == 1 and multi_label is None:
+        print(
+            f"emolite: note: one custom label '{words[0]}' is scored multi-label (sigmoid): a one-label softmax "
+            "is always 1.0. Give more labels for a choice between them.",
+            file=sys.stderr,
+        )
+        multi_label = True
+    elif len(words) == 1 and multi_label is False:
+        print("emolite: warning: a one-label softmax is always 1.0", file=sys.stderr)
+    return words, multi_label
 
 
-def _read_texts(args_texts: Sequence[str]) -> list[str]:
-    if list(args_texts) == ["-"]:
-        return [line.rstrip("\n") for line in sys.stdin if line.strip()]
-    return list(args_texts)
+def _saved_names() -> set[str]:
+    from . import user_sets
+
+    return {n.casefold() for n in user_sets.load_all()}
+
+
+def _stdin_lines() -> list[str]:
+    """Every stdin line, CR/LF stripped; blank lines keep their place (they become error records)."""
+    lines = [line.rstrip("\r\n") for line in sys.stdin]
+    if not lines:
+        raise InvalidInputError("no input on stdin: pipe one text per line, or give the texts as arguments")
+    return lines
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     import emolite
 
-    clf = emolite.load(args.bundle, backend=args.backend, threads=args.threads)
-    texts = _read_texts(args.texts)
-    preds = clf.predict(texts, labels=_parse_labels(args.labels), top_k=args.top_k)
-    for pred in preds:
-        if args.json:
-            print(json.dumps({**pred.to_dict(), "truncated": pred.truncated}, ensure_ascii=False))
+    if "-" in args.texts and len(args.texts) > 1:
+        raise InvalidInputError("'-' reads the texts from stdin; it cannot be mixed with TEXT arguments")
+    clf = emolite.load(args.bundle, backend=args.backend, threads=args.threads, batch_size=args.batch_size)
+    labels, multi = _labels_arg(args.labels, clf, args.multi_label)
+    texts = _stdin_lines() if args.texts == ["-"] else list(args.texts)
+    valid = [i for i, t in enumerate(texts) if t.strip()]
+    preds = clf.predict([texts[i] for i in valid], labels=labels, top_k=args.top_k, multi_label=multi,
+                        threshold=args.threshold)
+    by_line = dict(zip(valid, preds))
+    for i in range(len(texts)):
+        pred = by_line.get(i)
+        if pred is None:
+            message = "empty or whitespace only; there is nothing to classify"
+            if args.json:
+                print(json.dumps({"line": i + 1, "error": message}))
+            else:
+                print(f"(line {i + 1}: {message})")
+        elif args.json:
+            print(json.dumps({"line": i + 1, **pred.to_dict(), "truncated": pred.truncated}, ensure_ascii=False))
         else:
             _print_prediction(pred, args.top_k or 3)
     return 0
+
+
+def cmd_stream(args: argparse.Namespace) -> int:
+    from .stream import cmd_stream as run
+
+    return run(args, _labels_arg)
 
 
 def _print_prediction(pred, top_k: int) -> None:
@@ -58,12 +110,19 @@ def cmd_labels(args: argparse.Namespace) -> int:
 
     bundle = Bundle.open(args.bundle, verify=False)
     for name, meta in bundle.manifest["label_sets"].items():
+        thresholds = dict(zip(meta["labels"], meta["thresholds"])) if meta["multi_label"] else None
         if args.json:
-            print(json.dumps({"name": name, "labels": meta["labels"], "multi_label": meta["multi_label"]}))
+            row = {"name": name, "labels": meta["labels"], "multi_label": meta["multi_label"]}
+            print(json.dumps({**row, "thresholds": thresholds} if args.thresholds else row))
+            continue
+        kind = "multi-label" if meta["multi_label"] else "single-label"
+        default = " (default)" if name == bundle.default_label_set else ""
+        print(f"{name}{default}: {kind}, {len(meta['labels'])} labels")
+        if args.thresholds and thresholds:
+            print("  " + ", ".join(f"{label} >= {value:.3f}" for label, value in thresholds.items()))
+        elif args.thresholds:
+            print("  " + ", ".join(meta["labels"]) + "  (single-label: the top label, no thresholds)")
         else:
-            kind = "multi-label" if meta["multi_label"] else "single-label"
-            default = " (default)" if name == bundle.default_label_set else ""
-            print(f"{name}{default}: {kind}, {len(meta['labels'])} labels")
             print("  " + ", ".join(meta["labels"]))
     return 0
 
@@ -124,14 +183,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("predict", help="classify texts", description="Classify texts ('-' reads lines from stdin).")
     p.add_argument("texts", nargs="+", metavar="TEXT")
-    p.add_argument("--labels", help="label-set name (see 'emolite labels') or comma-separated label words")
-    p.add_argument("--top-k", type=int, default=None, help="show only the K best labels")
-    p.add_argument("--json", action="store_true", help="JSON lines output")
+    _decision_options(p)
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="texts per inference call (default: 1 on int8 ONNX, whose output depends on the batch)")
+    p.add_argument("--json", action="store_true", help="JSON lines output, one record per input line")
     _bundle_options(p)
     p.set_defaults(func=cmd_predict)
 
+    p = sub.add_parser("stream", help="classify lines as they arrive (stdin or a file, --follow like tail -f)",
+                       description="Classify text lines as they arrive: from stdin, or from FILE; with --follow, "
+                       "keep reading what is appended to FILE (a chat log, a transcript).")
+    p.add_argument("file", nargs="?", default=None, help="text file ('-' or nothing: stdin)")
+    p.add_argument("--follow", action="store_true", help="keep reading lines appended to FILE")
+    _decision_options(p)
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    _bundle_options(p)
+    p.set_defaults(func=cmd_stream)
+
     p = sub.add_parser("labels", help="list the bundle's label sets")
     p.add_argument("--bundle", default=None, help="bundle directory or archive (default: the shipped bundle)")
+    p.add_argument("--thresholds", action="store_true", help="show each label's decision threshold")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_labels)
 
@@ -188,6 +259,15 @@ def _missing_extra(exc: ModuleNotFoundError, args: argparse.Namespace) -> str | 
     return f"'emolite {args.command}' needs the {extra} extra ({exc}): pip install 'emolite[{extra}]'"
 
 
+def _decision_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--labels", help="label-set name (see 'emolite labels') or comma-separated label words")
+    p.add_argument("--top-k", type=int, default=None, help="show only the K best labels (also in --json)")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="one decision threshold for every label of a multi-label set (default: the set's own)")
+    p.add_argument("--multi-label", action=argparse.BooleanOptionalAction, default=None,
+                   help="decide each label on its own (sigmoid) or one of them (softmax); default: the set's")
+
+
 def _bundle_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bundle", default=None, help="bundle directory or archive (default: the shipped bundle)")
     p.add_argument("--backend", default="auto", help="auto, onnx or tflite")
@@ -215,6 +295,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`emolite labels | head`): not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

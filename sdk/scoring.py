@@ -20,13 +20,21 @@ def softmax(x: np.ndarray) -> np.ndarray:
 
 
 def probabilities(
-    vectors: np.ndarray, label_embeddings: np.ndarray, scale: float, bias: float, multi_label: bool
+    vectors: np.ndarray,
+    label_embeddings: np.ndarray,
+    scale: float,
+    bias: float,
+    multi_label: bool,
+    offsets: np.ndarray | None = None,
 ) -> np.ndarray:
     """sigmoid(scale * cos + bias) per label for multi-label sets, softmax(scale * cos) otherwise.
 
     `vectors` (n, dim) and `label_embeddings` (k, dim) are L2-normalised; returns (n, k) float32.
+    `offsets` (k,) are added to the logits: the SDK's prior correction (`Classifier.adapt`), else none.
     """
     logits = scale * (np.asarray(vectors, np.float32) @ np.asarray(label_embeddings, np.float32).T)
+    if offsets is not None:
+        logits = logits + np.asarray(offsets, np.float32)[None, :]
     probs = sigmoid(logits + bias) if multi_label else softmax(logits)
     return probs.astype(np.float32, copy=False)
 

@@ -64,20 +64,27 @@ class Chunk:
 class TextEncoder:
     """Wraps a HF `tokenizers` tokenizer: truncation at the model maximum, no padding (done per chunk)."""
 
-    def __init__(self, tokenizer_file: Path, max_length: int, pad_id: int = 0):
+    def __init__(self, tokenizer_file: Path, max_length: int, pad_id: int = 0, max_chars_per_word: int = 100):
         self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=max_length)
         self.max_length = max_length
         self.pad_id = pad_id
+        # Every word piece holds at least one character and a word of more than max_chars_per_word characters
+        # is one [UNK], so a prefix this long yields far more pieces than the model keeps: longer texts are
+        # cut to it before tokenisation (a 10 MB text would otherwise take seconds) and flagged truncated.
+        self.max_chars = 2 * max_length * (max_chars_per_word + 1)
 
     def encode(self, texts: Sequence[str]) -> tuple[list[list[int]], list[bool]]:
         """Token ids per text and whether each was truncated."""
+        cut = [len(t) > self.max_chars for t in texts]
+        if any(cut):
+            texts = [t[: self.max_chars] for t in texts]
         try:
             encodings = self._encode(texts)
         except TypeError:
             encodings = self._encode([_replace_lone_surrogates(t) for t in texts])
-        return [e.ids for e in encodings], [bool(e.overflowing) for e in encodings]
+        return [e.ids for e in encodings], [bool(e.overflowing) or c for e, c in zip(encodings, cut)]
 
     def _encode(self, texts: Sequence[str]) -> list:
         if len(texts) == 1:  # encode_batch's thread pool costs more than it saves on one text
