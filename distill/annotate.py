@@ -24,9 +24,9 @@ import os
 import random
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from emolite.errors import EmoliteError
 
@@ -42,6 +42,7 @@ from .inputs import TextItem, collect
 from .store import AnnotationStore, Record
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 RESPONSE_FORMATS = ("auto", "json_schema", "json_object", "none")
 # Typical answer length in tokens, for the dry-run estimate (the upper bound uses max_answer_tokens).
@@ -128,6 +129,14 @@ class RunSummary:
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "faults": dict(self.faults), "failures": dict(self.failures)}
 
+    def count(self, rec: Record) -> None:
+        """Count a stored record as done, or as failed under its reason (the error up to the first colon)."""
+        if rec.status == "done":
+            self.done += 1
+        else:
+            self.failed += 1
+            self.failures[(rec.error or "").split(":", 1)[0]] += 1
+
 
 # ---------------------------------------------------------------- retries
 
@@ -150,6 +159,8 @@ class PermanentError(Exception):
 
 @dataclass
 class RetryPolicy:
+    """How both annotators (live and Batch API) retry transient faults: one loop, one backoff."""
+
     max_retries: int = 6
     base: float = 1.0
     cap: float = 60.0
@@ -159,6 +170,26 @@ class RetryPolicy:
         step = min(self.cap, self.base * 2 ** (retry - 1))
         backoff = step / 2 + random.uniform(0, step / 2)
         return max(backoff, retry_after or 0.0)
+
+    async def run(
+        self,
+        attempt: Callable[[], Awaitable[T]],
+        on_retry: Callable[[TransientError, int, float], None] | None = None,
+    ) -> T:
+        """Await `attempt()` until it returns. A TransientError is retried after `delay` (at most
+        `max_retries` times, then raised); `on_retry(error, retry, delay)` runs before each wait."""
+        retry = 0
+        while True:
+            try:
+                return await attempt()
+            except TransientError as err:
+                if retry >= self.max_retries:
+                    raise
+                retry += 1
+                wait = self.delay(retry, err.retry_after)
+                if on_retry is not None:
+                    on_retry(err, retry, wait)
+            await asyncio.sleep(wait)
 
 
 def parse_retry_after(headers: Any) -> float | None:
@@ -490,51 +521,48 @@ class Annotator:
             self._count(rec)
 
     def _count(self, rec: Record) -> None:
-        if rec.status == "done":
-            self.summary.done += 1
-        else:
-            self.summary.failed += 1
-            self.summary.failures[(rec.error or "").split(":", 1)[0]] += 1
+        self.summary.count(rec)
         self.bar.update(1)
         self.bar.set_postfix(done=self.summary.done, failed=self.summary.failed, refresh=False)
 
     async def one(self, item: TextItem) -> Record | None:
         """Try one text until it has an answer, a final failure, or the budget stops it (None)."""
         usage = {"prompt_tokens": 0, "completion_tokens": 0}
-        tries, retries, last = 0, 0, None
-        while True:
-            estimate = self.teacher.estimate(item)
-            if self.fatal or not self.budget.acquire(estimate):
-                return None
-            tries += 1
-            self.summary.requests += 1
-            try:
-                data, raw = await self.teacher.complete(item)
-                _, used = read_completion(data)
-            except ValueError as exc:  # 200 with a body that is not a chat completion
+        tries = 0
+
+        async def attempt() -> Record | None:
+            nonlocal tries
+            while True:  # a 400 that names an optional request field is sent again at once, adapted
+                estimate = self.teacher.estimate(item)
+                if self.fatal or not self.budget.acquire(estimate):
+                    return None
+                tries += 1
+                self.summary.requests += 1
+                try:
+                    data, raw = await self.teacher.complete(item)
+                    _, used = read_completion(data)
+                except ValueError as exc:  # 200 with a body that is not a chat completion
+                    err: Exception = TransientError("malformed", f"malformed response body: {exc}")
+                except (TransientError, PermanentError) as exc:
+                    err = exc
+                else:
+                    self._use(usage, used, estimate)
+                    return self.teacher.record(item, data, raw, tries, usage, "api")
                 self.budget.settle(estimate, 0)
-                err: Exception = TransientError("malformed", f"malformed response body: {exc}")
-            except (TransientError, PermanentError) as exc:
-                self.budget.settle(estimate, 0)
-                err = exc
-            else:
-                self._use(usage, used, estimate)
-                return self.teacher.record(item, data, raw, tries, usage, "api")
-            if isinstance(err, PermanentError):
-                if self.teacher.adapt(err, getattr(err, "sent", {})):
-                    continue
-                return self.teacher.failure(item, str(err), tries, usage, "api", err.body)
-            self.summary.faults[err.kind] += 1
-            last = err
-            if retries >= self.teacher.policy.max_retries:
-                return self.teacher.failure(
-                    item, f"out_of_retries: {last} (after {tries} tries)", tries, usage, "api"
-                )
-            retries += 1
+                if isinstance(err, TransientError):
+                    self.summary.faults[err.kind] += 1
+                    raise err
+                if not self.teacher.adapt(err, getattr(err, "sent", {})):
+                    return self.teacher.failure(item, str(err), tries, usage, "api", err.body)
+
+        def retrying(err: TransientError, retry: int, delay: float) -> None:
             self.summary.retries += 1
-            delay = self.teacher.policy.delay(retries, getattr(err, "retry_after", None))
-            logger.debug("text %s: %s; retry %d in %.2fs", item.id, err, retries, delay)
-            await asyncio.sleep(delay)
+            logger.debug("text %s: %s; retry %d in %.2fs", item.id, err, retry, delay)
+
+        try:
+            return await self.teacher.policy.run(attempt, retrying)
+        except TransientError as last:
+            return self.teacher.failure(item, f"out_of_retries: {last} (after {tries} tries)", tries, usage, "api")
 
     def _use(self, usage: dict[str, int], used: dict[str, int], estimate: int) -> None:
         for key in usage:

@@ -11,10 +11,11 @@ import hashlib
 import json
 import re
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from emolite.catalog import LABEL_SETS
 from emolite.errors import EmoliteError
 
 MODES = ("descriptors", "labels")
@@ -49,7 +50,6 @@ class PromptSpec:
     labels: tuple[str, ...] = ()
     rationale: bool = False
     multi_label: bool = True
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 def available_prompts() -> list[str]:
@@ -68,8 +68,6 @@ def resolve_labels(
     labels: str | list[str] | tuple[str, ...] | None,
 ) -> tuple[str | None, tuple[str, ...], bool]:
     """A label-set name (see `emolite labels`) or a list of label words -> (set name, labels, multi-label)."""
-    from emolite.export.label_sets import LABEL_SETS
-
     if labels is None or labels == "":
         raise PromptError("labels mode needs --labels: a label-set name or a comma-separated list of labels")
     if isinstance(labels, str) and "," not in labels:

@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from .annotate import (
@@ -60,36 +61,46 @@ class BatchRunner:
 
     # -------------------------------------------------------- API calls with retries
 
-    async def call(self, what: str, fn, *args, **kwargs) -> Any:
+    async def call(self, what: str, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
         """One Batch/Files API call, retried like a chat request; returns the raw HTTP response."""
-        retries = 0
-        while True:
+
+        async def attempt() -> Any:
             try:
                 raw = await fn(*args, **kwargs, timeout=self.opts.timeout)
                 return raw.http_response
             except Exception as exc:  # classified: transient ones are retried, the rest end the run
                 err = classify(exc, self.teacher.redact)
-            if not isinstance(err, TransientError) or retries >= self.opts.max_retries:
-                raise AnnotationError(f"{what} failed: {err}") from None
-            retries += 1
-            self.summary.faults[f"batch_{err.kind}"] += 1
-            await asyncio.sleep(self.teacher.policy.delay(retries, err.retry_after))
+            raise err if isinstance(err, TransientError) else AnnotationError(f"{what} failed: {err}")
 
-    async def call_json(self, what: str, fn, *args, **kwargs) -> dict[str, Any]:
-        retries = 0
-        while True:
+        return await self._retried(what, attempt)
+
+    async def call_json(
+        self, what: str, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any
+    ) -> dict[str, Any]:
+        """`call`, then the body as a JSON object; a body that is not one is retried like a transient fault."""
+
+        async def attempt() -> dict[str, Any]:
             response = await self.call(what, fn, *args, **kwargs)
             try:
                 data = json.loads(response.text)
-                if isinstance(data, dict):
-                    return data
             except ValueError:
-                pass
-            if retries >= self.opts.max_retries:
-                raise AnnotationError(f"{what} failed: the server's answer is not a JSON object")
-            retries += 1
-            self.summary.faults["batch_malformed"] += 1
-            await asyncio.sleep(self.teacher.policy.delay(retries))
+                data = None
+            if not isinstance(data, dict):
+                raise TransientError("malformed", "the server's answer is not a JSON object")
+            return data
+
+        return await self._retried(what, attempt)
+
+    async def _retried(self, what: str, attempt: Callable[[], Awaitable[Any]]) -> Any:
+        """`attempt` under the teacher's retry policy; running out of retries ends the run."""
+
+        def count(err: TransientError, retry: int, delay: float) -> None:
+            self.summary.faults[f"batch_{err.kind}"] += 1
+
+        try:
+            return await self.teacher.policy.run(attempt, count)
+        except TransientError as err:
+            raise AnnotationError(f"{what} failed: {err}") from None
 
     # -------------------------------------------------------- submit
 
@@ -214,7 +225,7 @@ class BatchRunner:
                 records.append(rec)
         self.store.save_many(records)
         for rec in records:
-            self._count(rec)
+            self.summary.count(rec)
         self.store.update_batch(batch_id, status=info.get("status", "unknown"), merged=True)
         retry = [item for i, item in items.items() if i not in seen]
         logger.info("merged batch %s: %d answers, %d to resubmit", batch_id, len(records), len(retry))
@@ -255,12 +266,6 @@ class BatchRunner:
         seen.add(item.id)
         return self.teacher.failure(item, str(err), 1, {}, source, message)
 
-    def _count(self, rec: Record) -> None:
-        if rec.status == "done":
-            self.summary.done += 1
-        else:
-            self.summary.failed += 1
-            self.summary.failures[(rec.error or "").split(":", 1)[0]] += 1
 
 
 def _line_error(status: Any, message: str) -> Exception:
@@ -270,7 +275,7 @@ def _line_error(status: Any, message: str) -> Exception:
 
 
 async def annotate_batch_async(
-    items,
+    items: Iterable[Any],
     store: AnnotationStore,
     opts: AnnotateOptions,
     *,
@@ -348,7 +353,7 @@ def _give_up(runner: BatchRunner, items: list[TextItem], tries: int) -> None:
     ]
     runner.store.save_many(failures)
     for rec in failures:
-        runner._count(rec)
+        runner.summary.count(rec)
 
 
 def _not_in_open_batches(

@@ -12,6 +12,9 @@ import sys
 
 logger = logging.getLogger(__name__)
 
+EXTRA = "distill"  # the pip extra these commands need
+REQUIRES = ("openai",)
+
 
 def register(sub) -> None:
     _register_annotate(sub)
@@ -25,11 +28,13 @@ def register(sub) -> None:
 
     q = cmds.add_parser(
         "import-goemotions-gpt4",
-        help="import the GPT-4 GoEmotions annotations (CSV)",
-        description="Import chailab-umich GPT-4 GoEmotions CSVs as teacher 'gpt-4', mode 'labels'. "
-        "Human labels in the files are not imported.",
+        help="import the GPT-4 GoEmotions annotations (dev/test CSV, train TSV)",
+        description="Import chailab-umich GPT-4 GoEmotions annotations as teacher 'gpt-4', mode 'labels': "
+        "goemotions_complete_{val,test}_annotations.csv and goemotions_complete_train_gpt_labels.tsv (its "
+        "texts are read from goemotions/train.tsv). Failed annotations are kept as failed records. Human "
+        "labels are never imported.",
     )
-    q.add_argument("csv", nargs="+", metavar="CSV")
+    q.add_argument("files", nargs="+", metavar="FILE")
     q.add_argument("--store", required=True, help="annotation store (SQLite file; created if missing)")
     q.set_defaults(func=cmd_import_goemotions)
 
@@ -213,7 +218,7 @@ def cmd_import_goemotions(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     with AnnotationStore(args.store) as store:
-        for path in args.csv:
+        for path in args.files:
             n = store.save_many(read_goemotions_gpt4(path))
             logger.info("imported %d rows from %s", n, path)
         stats = store.stats()

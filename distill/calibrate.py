@@ -11,38 +11,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from emolite.export.label_sets import GOEMOTIONS
+from emolite import scoring
+from emolite.catalog import GOEMOTIONS, GOEMOTIONS_GROUPS
 
 from .metrics import f1_per_label, macro_f1
-from .scoring import LabelView, decide, probabilities
+from .scoring import LabelView, Scorer
 
-# The Ekman and sentiment groupings of the GoEmotions labels, as published with the GoEmotions data.
-GOEMOTIONS_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
-    "ekman": {
-        "anger": ("anger", "annoyance", "disapproval"),
-        "disgust": ("disgust",),
-        "fear": ("fear", "nervousness"),
-        "joy": (
-            "joy", "amusement", "approval", "excitement", "gratitude", "love", "optimism", "relief", "pride",
-            "admiration", "desire", "caring",
-        ),
-        "sadness": ("sadness", "disappointment", "embarrassment", "grief", "remorse"),
-        "surprise": ("surprise", "realization", "confusion", "curiosity"),
-        "neutral": ("neutral",),
-    },
-    "sentiment": {
-        "positive": (
-            "amusement", "excitement", "joy", "love", "desire", "optimism", "caring", "pride", "admiration",
-            "gratitude", "relief", "approval",
-        ),
-        "negative": (
-            "fear", "nervousness", "remorse", "embarrassment", "disappointment", "sadness", "grief", "disgust",
-            "anger", "annoyance", "disapproval",
-        ),
-        "ambiguous": ("realization", "surprise", "curiosity", "confusion"),
-        "neutral": ("neutral",),
-    },
-}
 GRID = np.round(np.arange(0.02, 0.99, 0.01), 2)
 
 
@@ -82,8 +56,7 @@ def best_global(probs: np.ndarray, gold: np.ndarray) -> tuple[float, float]:
     """The one threshold that maximises macro-F1 under the SDK decision rule: (threshold, macro-F1)."""
     best = (0.5, -1.0)
     for t in GRID:
-        view = LabelView("", (), np.empty(0), np.full(probs.shape[1], t), True)
-        score = macro_f1(decide(probs, view), gold)
+        score = macro_f1(scoring.decide(probs, np.full(probs.shape[1], t), True), gold)
         if score > best[1]:
             best = (float(t), score)
     return best
@@ -107,7 +80,7 @@ def per_label(probs: np.ndarray, gold: np.ndarray, fallback: float, min_support:
 
 
 def fit_thresholds(
-    scorer,
+    scorer: Scorer,
     texts: Sequence[str],
     label_keys: Sequence[Sequence[str]],
     label_sets: Sequence[str],
@@ -138,7 +111,7 @@ def fit_thresholds(
             pending.append(view)
             continue
         gold = teacher_matrix(label_keys, view, same_name)[:, known]
-        probs = probabilities(emb, view, scorer.logit_scale, scorer.logit_bias)[:, known]
+        probs = view.probabilities(emb, scorer.logit_scale, scorer.logit_bias)[:, known]
         values, report[name] = fit_one(probs, gold, strategy, min_support, shrink)
         full = np.full(len(view.labels), report[name]["global_threshold"])
         full[known] = values
@@ -152,13 +125,14 @@ def fit_thresholds(
     return thresholds, report
 
 
-def fit_one(probs: np.ndarray, gold: np.ndarray, strategy: str, min_support: int, shrink: float):
+def fit_one(
+    probs: np.ndarray, gold: np.ndarray, strategy: str, min_support: int, shrink: float
+) -> tuple[np.ndarray, dict]:
     """Thresholds for the teacher-covered columns of one set, and its report entry."""
     t_global, _ = best_global(probs, gold)
     if strategy == "per_label":
         values = per_label(probs, gold, t_global, min_support, shrink)
     else:
         values = np.full(probs.shape[1], 0.5 if strategy == "fixed" else t_global)
-    fitted = LabelView("", (), np.empty(0), values.astype(np.float32), True)
-    f1 = macro_f1(decide(probs, fitted), gold)
+    f1 = macro_f1(scoring.decide(probs, values.astype(np.float32), True), gold)
     return values, {"global_threshold": t_global, "heldout_teacher_macro_f1": round(f1, 4), "n": len(gold)}

@@ -15,8 +15,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from emolite.catalog import DEFINITIONS
 from emolite.errors import EmoliteError
-from emolite.export.label_sets import DEFINITIONS
+
+from .store import AnnotationStore, Record
 
 # Templates seen in training; the label-embedding ensemble (emolite.json `label_templates`) is a subset.
 TRAIN_TEMPLATES = (
@@ -74,20 +76,15 @@ class Example:
 
 
 # -- reading the annotation store ----------------------------------------------------------------
-def record_split(record) -> str | None:
-    """The source split of a store record ('dev', 'test', ...), wherever the store keeps it."""
-    for holder in (record, getattr(record, "meta", None) or {}):
-        get = holder.get if isinstance(holder, dict) else lambda k, h=holder: getattr(h, k, None)
-        for key in ("split", "source_split"):
-            value = get(key)
-            if value:
-                return {"val": "dev", "validation": "dev"}.get(str(value).lower(), str(value).lower())
-    return None
+def record_split(record: Record) -> str | None:
+    """The source split of a store record ('dev', 'test', ...); texts of a 'val' split count as 'dev'."""
+    value = str(record.split or "").lower()
+    return {"val": "dev", "validation": "dev"}.get(value, value) or None
 
 
-def record_keys(record) -> tuple[str, ...]:
+def record_keys(record: Record) -> tuple[str, ...]:
     """Normalised positive keys of a record: labels in label mode, descriptors otherwise."""
-    raw = record.labels if getattr(record, "mode", "labels") == "labels" else record.descriptors
+    raw = record.labels if record.mode == "labels" else record.descriptors
     keys = []
     for item in raw or ():
         key = " ".join(str(item).lower().split())
@@ -98,8 +95,6 @@ def record_keys(record) -> tuple[str, ...]:
 
 def store_examples(store: str | Path, split: str | None = "dev", teacher: str | None = None) -> list[Example]:
     """Done records of the annotation store as Examples, optionally one source split and one teacher."""
-    from emolite.distill.store import AnnotationStore
-
     out = []
     for record in AnnotationStore(store, create=False).records(status="done"):
         if split is not None and record_split(record) != split:
@@ -140,14 +135,6 @@ class DescriptorViews:
     templates: tuple[str, ...] = TRAIN_TEMPLATES
     paraphrase_prob: float = 0.3
     definition_prob: float = 0.2
-
-    def all_views(self, key: str) -> list[str]:
-        """Every text the key can be shown as (for inspection and tests)."""
-        words = (key, *PARAPHRASES.get(key, ()))
-        views = [t.format(label=w) for w in words for t in self.templates]
-        if key in DEFINITIONS:
-            views.append(f"{key}: {DEFINITIONS[key]}")
-        return views
 
     def sample(self, key: str, rng: random.Random) -> str:
         """One random view of `key`: the definition, or a template around the word or a paraphrase."""

@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from . import datasets
-from .calibrate import GOEMOTIONS_GROUPS as GROUPS
+from emolite import datasets, scoring
+from emolite.catalog import GOEMOTIONS_GROUPS
+
 from .metrics import macro_f1, micro_f1, pearson, single_label_scores
-from .scoring import BundleScorer, LabelView, TorchScorer, decide, probabilities
+from .scoring import BundleScorer, LabelView, Scorer, TorchScorer
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ COLUMNS = (
 )
 
 
-def open_scorer(spec: str):
+def open_scorer(spec: str) -> tuple[str, Scorer, dict[str, Any]]:
     """A model argument: NAME=PATH or PATH; a folder with manifest.json is a bundle (SDK, int8),
     anything else a torch checkpoint ('base' = all-MiniLM-L6-v2)."""
     name, sep, path = spec.partition("=")
@@ -54,7 +55,7 @@ def open_scorer(spec: str):
     return name, scorer, {"path": path, "kind": kind, "human_labels_used": human, "trained": bool(training)}
 
 
-def aligned_view(scorer, eval_set: datasets.EvalSet) -> LabelView:
+def aligned_view(scorer: Scorer, eval_set: datasets.EvalSet) -> LabelView:
     """The scorer's label set reordered to the evaluation set's label order."""
     view = scorer.label_set(eval_set.label_set)
     if eval_set.kind == "regression":
@@ -63,16 +64,16 @@ def aligned_view(scorer, eval_set: datasets.EvalSet) -> LabelView:
     return LabelView(view.name, eval_set.labels, view.embeddings[order], view.thresholds[order], view.multi_label)
 
 
-def score_set(scorer, eval_set: datasets.EvalSet, emb: np.ndarray) -> dict[str, float]:
+def score_set(scorer: Scorer, eval_set: datasets.EvalSet, emb: np.ndarray) -> dict[str, float]:
     view = aligned_view(scorer, eval_set)
     if eval_set.kind == "regression":
         column = view.labels.index(eval_set.labels[0])
         return {"pearson_r": round(pearson(emb @ view.embeddings[column], eval_set.gold), 4)}
-    probs = probabilities(emb, view, scorer.logit_scale, scorer.logit_bias)
+    probs = view.probabilities(emb, scorer.logit_scale, scorer.logit_bias)
     if eval_set.kind == "single":
         return {k: round(v, 4) for k, v in single_label_scores(probs.argmax(1), eval_set.gold, len(view.labels)).items()}
-    pred = decide(probs, view)
-    top1 = decide(probs, LabelView(view.name, view.labels, view.embeddings, np.full(len(view.labels), 2.0), True))
+    pred = view.decide(probs)
+    top1 = scoring.decide(probs, view.thresholds, multi_label=False)  # the top label alone
     return {
         "macro_f1": round(macro_f1(pred, eval_set.gold), 4),
         "micro_f1": round(micro_f1(pred, eval_set.gold), 4),
@@ -81,7 +82,7 @@ def score_set(scorer, eval_set: datasets.EvalSet, emb: np.ndarray) -> dict[str, 
     }
 
 
-def evaluate_scorer(scorer, sets: Sequence[datasets.EvalSet]) -> dict[str, dict[str, float]]:
+def evaluate_scorer(scorer: Scorer, sets: Sequence[datasets.EvalSet]) -> dict[str, dict[str, float]]:
     """Scores of one model on every set; texts shared by several sets are embedded once."""
     cache: dict[int, np.ndarray] = {}
     out = {}
@@ -98,7 +99,9 @@ def evaluate_scorer(scorer, sets: Sequence[datasets.EvalSet]) -> dict[str, dict[
     return out
 
 
-def grouped_scores(scorer, sets: Sequence[datasets.EvalSet], cache: dict) -> dict[str, dict[str, float]]:
+def grouped_scores(
+    scorer: Scorer, sets: Sequence[datasets.EvalSet], cache: dict[int, np.ndarray]
+) -> dict[str, dict[str, float]]:
     """Ekman/sentiment scored from the 28-label decisions mapped through the published groupings: the way
     the GPT-4 anchor is scored (the plain rows use the label set's own embeddings)."""
     by_name = {s.name: s for s in sets}
@@ -106,11 +109,11 @@ def grouped_scores(scorer, sets: Sequence[datasets.EvalSet], cache: dict) -> dic
     if fine is None:
         return {}
     view = aligned_view(scorer, fine)
-    pred = decide(probabilities(cache[id(fine.texts)], view, scorer.logit_scale, scorer.logit_bias), view)
+    pred = view.decide(view.probabilities(cache[id(fine.texts)], scorer.logit_scale, scorer.logit_bias))
     names = [[view.labels[j] for j in np.flatnonzero(row)] for row in pred]
     out = {}
     for eval_set in sets:
-        groups = GROUPS.get(eval_set.label_set)
+        groups = GOEMOTIONS_GROUPS.get(eval_set.label_set)
         if not eval_set.name.startswith("goemotions-") or groups is None:
             continue
         grouped = datasets.to_matrix(datasets.regroup(names, groups), eval_set.labels)
@@ -124,7 +127,7 @@ def grouped_scores(scorer, sets: Sequence[datasets.EvalSet], cache: dict) -> dic
 def gpt4_anchor(root: Path, sets: Sequence[datasets.EvalSet]) -> dict[str, dict[str, float]]:
     """GPT-4's own test-set labels scored like a model (GoEmotions sets only)."""
     answers = datasets.gpt4_test_labels(root)
-    groups = datasets.goemotions_groups(root)
+    groups = GOEMOTIONS_GROUPS
     out = {}
     for eval_set in sets:
         if not eval_set.name.startswith("goemotions-"):
@@ -144,7 +147,7 @@ def gpt4_anchor(root: Path, sets: Sequence[datasets.EvalSet]) -> dict[str, dict[
 
 def run(models: Sequence[str], data_dir: Path | None = None, limit: int = 0, anchor: bool = True) -> dict[str, Any]:
     """Evaluate every model (see open_scorer) on every set; returns the JSON report."""
-    root = data_dir or datasets.default_data_dir()
+    root = data_dir or datasets.data_dir()
     sets = datasets.all_sets(root, limit)
     report: dict[str, Any] = {
         "data": {s.name: {"source": s.source, "rows": len(s.texts), "labels": list(s.labels)} for s in sets},

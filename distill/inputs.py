@@ -1,8 +1,8 @@
 """Texts to annotate, from a file (.txt, .jsonl, .csv, .tsv) or a Python iterable, each with a stable id.
 
 An id is the one the input gives, or else a hash of the text, so the same text gets the same id in every
-run and a resumed run can tell what it has already answered. Also reads the GPT-4 GoEmotions annotations
-(`../shared/data/goemotions_gpt4/*.csv`) as finished store records.
+run and a resumed run can tell what it has already answered. Also turns the GPT-4 GoEmotions annotations
+(`../shared/data/goemotions_gpt4/`, dev, test and train) into finished store records.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from emolite import datasets
+from emolite.catalog import GOEMOTIONS
 from emolite.errors import EmoliteError
 
 from .store import Record
@@ -140,52 +142,53 @@ GOEMOTIONS_GPT4 = {
 }
 
 
+def _gpt4_split(path: str | Path) -> str:
+    """The GoEmotions split of a GPT-4 annotation file, from its upstream name."""
+    name = Path(path).name
+    for marker, split in (("_val_", "dev"), ("_test_", "test"), ("_train_", "train")):
+        if marker in name:
+            return split
+    raise InputFormatError(
+        f"{path}: not a GoEmotions GPT-4 file name (goemotions_complete_val_annotations.csv, "
+        "..._test_annotations.csv or ..._train_gpt_labels.tsv)"
+    )
+
+
 def read_goemotions_gpt4(path: str | Path) -> Iterator[Record]:
-    """Records from one chailab-umich GPT-4 GoEmotions CSV (header `,text,id,label,human_label,gpt_label`).
+    """Store records from one GPT-4 GoEmotions file (dev/test CSV or the train label TSV), read by
+    `emolite.datasets.gpt4_rows`, the one reader, which never reads the human labels.
 
-    `gpt_label` is GPT-4's comma-separated choice among the 28 GoEmotions names, or a FAILED_* marker, kept
-    as a failed record with that reason. The human `label` / `human_label` columns are deliberately dropped:
-    they must never become supervision. The split ("dev" for the `_val_` file, "test") goes to `meta`.
+    GPT-4's labels become a done record; a FAILED_* marker a failed record with the marker as its error. The
+    train file's texts come from goemotions/train.tsv in the data folder two levels above the file (the
+    shared data layout), else from `emolite.datasets.data_dir()`. The split goes to `meta`.
     """
-    from emolite.export.label_sets import GOEMOTIONS
-
     path = Path(path)
-    split = "dev" if "_val_" in path.name else "test" if "_test_" in path.name else None
+    split = _gpt4_split(path)
+    root = path.resolve().parent.parent
+    if not (root / "goemotions" / "train.tsv").is_file():
+        root = datasets.data_dir()
     known = set(GOEMOTIONS)
-    with path.open(encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        missing = {"text", "id", "gpt_label"} - set(reader.fieldnames or [])
-        if missing:
-            raise InputFormatError(f"{path}: not a GoEmotions GPT-4 file, missing columns {sorted(missing)}")
-        for n, row in enumerate(reader, 2):
-            yield _goemotions_record(
-                row,
-                known,
-                {"dataset": "goemotions", "split": split, "row": n - 2, "file": path.name},
-                f"{path}:{n}",
-            )
+    for row in datasets.gpt4_rows(split, root, path):
+        meta = {"dataset": "goemotions", "split": split, "row": row.row, "file": path.name}
+        yield _goemotions_record(row, known, meta, f"{path} row {row.row}")
 
 
-def _goemotions_record(row: dict[str, str], known: set[str], meta: dict, where: str) -> Record:
-    answer = row["gpt_label"].strip()
+def _goemotions_record(row: datasets.TeacherRow, known: set[str], meta: dict, where: str) -> Record:
     rec = Record(
-        id=row["id"],
-        text=row["text"],
-        raw=answer,
+        id=row.id,
+        text=row.text,
+        raw=row.failure or ",".join(row.labels or ()),
         attempts=1,
         meta=meta,
         source="import:goemotions-gpt4",
         status="done",
         **GOEMOTIONS_GPT4,
     )
-    if answer.startswith("FAILED"):
-        rec.status, rec.error = "failed", answer
+    if row.labels is None:
+        rec.status, rec.error = "failed", row.failure
         return rec
-    labels = list(dict.fromkeys(x.strip().lower() for x in answer.split(",") if x.strip()))
-    unknown = [x for x in labels if x not in known]
-    if unknown or not labels:
-        raise InputFormatError(
-            f"{where}: gpt_label {answer!r} holds names outside the GoEmotions set: {unknown}"
-        )
-    rec.labels = labels
+    unknown = [x for x in row.labels if x not in known]
+    if unknown or not row.labels:
+        raise InputFormatError(f"{where}: gpt_label {rec.raw!r} holds names outside the GoEmotions set: {unknown}")
+    rec.labels = list(row.labels)
     return rec

@@ -1,8 +1,8 @@
 """Scorers: one interface over a torch checkpoint and an exported bundle run by the SDK.
 
-Both give text embeddings, label-set embeddings (the open_clip prompt ensemble: mean of the label's prompt
-embeddings, re-normalised), the scoring scale and bias, and per-label thresholds. Training, calibration and
-evaluation share this code so that a checkpoint is scored exactly as its exported bundle will be.
+Both give text embeddings, label-set embeddings, the scoring scale and bias, and per-label thresholds; the
+scoring rule itself (probabilities, decision, label rows) is `emolite.scoring`, the SDK's, so that a
+checkpoint is scored by training, calibration and evaluation exactly as its exported bundle will be.
 """
 
 from __future__ import annotations
@@ -10,10 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
-from emolite.export.label_sets import LABEL_SETS, TEMPLATES
+from emolite import scoring
+from emolite.catalog import LABEL_SETS, TEMPLATES
+
+if TYPE_CHECKING:
+    from emolite.distill.model import StudentEncoder
 
 
 @dataclass(frozen=True)
@@ -26,36 +31,21 @@ class LabelView:
     thresholds: np.ndarray  # (n_labels,)
     multi_label: bool
 
+    def probabilities(self, text_emb: np.ndarray, scale: float, bias: float) -> np.ndarray:
+        """(n, k) probabilities of this set's labels for L2-normalised text embeddings (the SDK's rule)."""
+        return scoring.probabilities(text_emb, self.embeddings, scale, bias, self.multi_label)
 
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def softmax(x: np.ndarray) -> np.ndarray:
-    z = np.exp(x - x.max(axis=-1, keepdims=True))
-    return z / z.sum(axis=-1, keepdims=True)
-
-
-def probabilities(text_emb: np.ndarray, view: LabelView, scale: float, bias: float) -> np.ndarray:
-    """The SDK's scores: sigmoid(scale*cos + bias) for multi-label sets, softmax(scale*cos) otherwise."""
-    logits = scale * (text_emb @ view.embeddings.T)
-    return sigmoid(logits + bias) if view.multi_label else softmax(logits)
-
-
-def decide(probs: np.ndarray, view: LabelView) -> np.ndarray:
-    """The SDK's decision as a 0/1 matrix: labels at or above threshold, at least the top one; or argmax."""
-    top = probs.argmax(axis=1)
-    chosen = np.zeros(probs.shape, dtype=bool)
-    chosen[np.arange(len(probs)), top] = True
-    if view.multi_label:
-        chosen |= probs >= view.thresholds[None, :]
-    return chosen
+    def decide(self, probs: np.ndarray) -> np.ndarray:
+        """(n, k) bool: the labels the SDK decides on with this set's thresholds."""
+        return scoring.decide(probs, self.thresholds, self.multi_label)
 
 
 class TorchScorer:
     """A student checkpoint ('base' = all-MiniLM-L6-v2) in fp32 torch, scored like its bundle."""
 
-    def __init__(self, checkpoint, thresholds: dict | None = None, batch_size: int = 128):
+    def __init__(
+        self, checkpoint: str | Path | StudentEncoder, thresholds: dict | None = None, batch_size: int = 128
+    ):
         from emolite.distill.model import StudentEncoder, load_tokenizer
 
         self.encoder = checkpoint if not isinstance(checkpoint, (str, Path)) else StudentEncoder.from_pretrained(checkpoint)
@@ -96,14 +86,10 @@ class TorchScorer:
 
     def label_set(self, name: str) -> LabelView:
         spec = LABEL_SETS[name]
-        prompts = spec.prompts(self.templates)
-        rows = []
-        for label in spec.labels:
-            mean = self.embed(prompts[label]).mean(axis=0)
-            rows.append(mean / np.linalg.norm(mean))
+        rows = scoring.label_rows(self.embed, spec.prompts(self.templates))
         chosen = self.thresholds.get(name, {})
         thresholds = np.array([float(chosen.get(label, 0.5)) for label in spec.labels], dtype=np.float32)
-        return LabelView(name, spec.labels, np.stack(rows).astype(np.float32), thresholds, spec.multi_label)
+        return LabelView(name, tuple(spec.labels), rows.astype(np.float32), thresholds, spec.multi_label)
 
 
 class BundleScorer:
@@ -123,3 +109,6 @@ class BundleScorer:
     def label_set(self, name: str) -> LabelView:
         ls = self.clf.bundle.label_set(name)
         return LabelView(name, ls.labels, ls.embeddings, np.asarray(ls.thresholds, np.float32), ls.multi_label)
+
+
+Scorer = Union[TorchScorer, BundleScorer]  # what calibration and evaluation take

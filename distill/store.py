@@ -56,7 +56,7 @@ class Record:
 
     @property
     def split(self) -> str | None:
-        """The data split a text comes from, when known (imported GoEmotions: "dev" or "test")."""
+        """The data split a text comes from, when known (imported GoEmotions: "train", "dev" or "test")."""
         return self.meta.get("split")
 
     def to_dict(self) -> dict[str, Any]:

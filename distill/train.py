@@ -20,7 +20,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import math
 import os
 import random
 import shutil
@@ -33,13 +32,15 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from torch.optim.lr_scheduler import LRScheduler
 
+from emolite import scoring
 from emolite.errors import EmoliteError
 
 from . import calibrate, data, loss
 from .metrics import macro_ap, macro_f1
 from .model import StudentEncoder, load_tokenizer, resolve_checkpoint
-from .scoring import LabelView, TorchScorer, decide, probabilities
+from .scoring import TorchScorer
 
 log = logging.getLogger(__name__)
 
@@ -232,19 +233,25 @@ def make_optimizer(encoder: StudentEncoder, cfg: TrainConfig) -> torch.optim.Opt
         else:
             decay.append(p)
     groups = [
-        {"params": decay, "lr": cfg.lr, "weight_decay": cfg.weight_decay, "base_lr": cfg.lr},
-        {"params": no_decay, "lr": cfg.lr, "weight_decay": 0.0, "base_lr": cfg.lr},
-        {"params": head_params, "lr": cfg.head_lr, "weight_decay": 0.0, "base_lr": cfg.head_lr},
+        {"params": decay, "lr": cfg.lr, "weight_decay": cfg.weight_decay},
+        {"params": no_decay, "lr": cfg.lr, "weight_decay": 0.0},
+        {"params": head_params, "lr": cfg.head_lr, "weight_decay": 0.0},
     ]
     return torch.optim.AdamW(groups, betas=(0.9, 0.999), eps=1e-6)
 
 
-def lr_factor(step: int, total: int, warmup: int) -> float:
-    """Linear warm-up, then cosine decay to zero."""
-    if step < warmup:
-        return (step + 1) / warmup
-    progress = (step - warmup) / max(1, total - warmup)
-    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+def make_scheduler(optimizer: torch.optim.Optimizer, total: int, warmup: int) -> LRScheduler:
+    """Linear warm-up over `warmup` steps from lr/warmup to lr, then cosine decay towards zero at `total`.
+
+    Step s runs at lr * (s + 1) / warmup while s < warmup, then lr * (1 + cos(pi * (s - warmup) /
+    (total - warmup))) / 2; call `step()` after each optimizer step.
+    """
+    sched = torch.optim.lr_scheduler
+    cosine = sched.CosineAnnealingLR(optimizer, T_max=max(1, total - warmup), eta_min=0.0)
+    if warmup <= 0:
+        return cosine
+    ramp = sched.LinearLR(optimizer, start_factor=1.0 / warmup, end_factor=1.0, total_iters=warmup - 1)
+    return sched.SequentialLR(optimizer, [ramp, cosine], milestones=[warmup])
 
 
 # -- 4. loop helpers -----------------------------------------------------------------------------
@@ -261,7 +268,16 @@ def local_slice(batch: data.Batch, rank: int, world_size: int) -> tuple[list[str
     return batch.texts[t0:t1], batch.descriptors[d0:d1], targets
 
 
-def train_step(model, tokenizer, batch, cfg, optimizer, factor, rank, world_size) -> float:
+def train_step(
+    model: nn.Module,
+    tokenizer: Any,
+    batch: data.Batch,
+    cfg: TrainConfig,
+    optimizer: torch.optim.Optimizer,
+    scheduler: LRScheduler,
+    rank: int,
+    world_size: int,
+) -> float:
     texts, descs, targets = local_slice(batch, rank, world_size)
     t, d, scale, bias = model(tokenize(tokenizer, texts, cfg.max_seq_length), tokenize(tokenizer, descs, 64))
     d = loss.gather_descriptors(d, len(batch.descriptors))
@@ -270,9 +286,8 @@ def train_step(model, tokenizer, batch, cfg, optimizer, factor, rank, world_size
     value.backward()
     if cfg.grad_clip > 0:
         torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], cfg.grad_clip)
-    for group in optimizer.param_groups:
-        group["lr"] = group["base_lr"] * factor
     optimizer.step()
+    scheduler.step()
     return mean_across(value.detach(), world_size)
 
 
@@ -290,21 +305,31 @@ def heldout_scores(encoder: StudentEncoder, d: Data, cfg: TrainConfig) -> dict[s
     scorer = TorchScorer(encoder, thresholds={}, batch_size=cfg.eval_batch_size)
     view = scorer.label_set("goemotions")
     gold = calibrate.teacher_matrix([ex.labels for ex in d.heldout], view)
-    probs = probabilities(scorer.embed([ex.text for ex in d.heldout]), view, scorer.logit_scale, scorer.logit_bias)
+    probs = view.probabilities(scorer.embed([ex.text for ex in d.heldout]), scorer.logit_scale, scorer.logit_bias)
     t, f1 = calibrate.best_global(probs, gold)
-    fixed = LabelView(view.name, view.labels, view.embeddings, np.full(len(view.labels), 0.5, np.float32), True)
+    at_half = scoring.decide(probs, np.full(len(view.labels), 0.5, np.float32), True)
     return {
         "heldout_macro_ap": round(macro_ap(probs, gold), 4),
         "heldout_macro_f1": round(f1, 4),
         "heldout_threshold": t,
-        "heldout_macro_f1_at_0.5": round(macro_f1(decide(probs, fixed), gold), 4),
+        "heldout_macro_f1_at_0.5": round(macro_f1(at_half, gold), 4),
     }
 
 
 # -- checkpoints ---------------------------------------------------------------------------------
-def save_epoch(out: Path, epoch: int, encoder, tokenizer, optimizer, state: dict, cfg: TrainConfig) -> Path:
+def save_epoch(
+    out: Path,
+    epoch: int,
+    encoder: StudentEncoder,
+    tokenizer: Any,
+    optimizer: torch.optim.Optimizer,
+    scheduler: LRScheduler,
+    state: dict,
+    cfg: TrainConfig,
+) -> Path:
     folder = encoder.save_pretrained(out / f"epoch-{epoch}", tokenizer, label_templates=list(cfg.label_templates))
-    torch.save({"optimizer": optimizer.state_dict(), "state": state}, folder / "trainer_state.pt")
+    blob = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "state": state}
+    torch.save(blob, folder / "trainer_state.pt")
     (folder / "config.toml").write_text(to_toml(cfg))
     return folder
 
@@ -314,8 +339,10 @@ def latest_epoch(out: Path) -> int:
     return max(done, default=0)
 
 
-def resume(out: Path, encoder, optimizer, cfg: TrainConfig) -> dict:
-    """Load the last complete epoch's weights and optimizer; the run continues with the next epoch."""
+def resume(
+    out: Path, encoder: StudentEncoder, optimizer: torch.optim.Optimizer, scheduler: LRScheduler, cfg: TrainConfig
+) -> dict:
+    """Load the last complete epoch's weights, optimizer and schedule; the run continues with the next epoch."""
     epoch = latest_epoch(out)
     if epoch == 0:
         return {"epoch": 0, "step": 0, "history": [], "losses": []}
@@ -328,7 +355,10 @@ def resume(out: Path, encoder, optimizer, cfg: TrainConfig) -> dict:
     encoder.transformer.load_state_dict(AutoModel.from_pretrained(str(folder)).state_dict())
     encoder.load_head(torch.load(folder / "head.pt", map_location="cpu", weights_only=True))
     blob = torch.load(folder / "trainer_state.pt", map_location="cpu", weights_only=False)
+    if "scheduler" not in blob:
+        raise TrainConfigError(f"{folder} was saved without its learning-rate schedule; start a new --out")
     optimizer.load_state_dict(blob["optimizer"])
+    scheduler.load_state_dict(blob["scheduler"])
     log.info("resuming after epoch %d (step %d)", epoch, blob["state"]["step"])
     return blob["state"]
 
@@ -409,22 +439,23 @@ def train(cfg: TrainConfig, out: str | Path, examples: list[data.Example] | None
     model = ContrastivePair(encoder)
     if world_size > 1:
         model = nn.parallel.DistributedDataParallel(model)
-    out.mkdir(parents=True, exist_ok=True)
-    state = resume(out, encoder, optimizer, cfg)
     per_epoch = data.steps_per_epoch(len(d.train), cfg.batch_size)
     if per_epoch == 0:
         raise TrainConfigError(f"{len(d.train)} training texts are fewer than one batch of {cfg.batch_size}")
     total = cfg.max_steps or cfg.epochs * per_epoch
+    scheduler = make_scheduler(optimizer, total, cfg.warmup_steps)
+    out.mkdir(parents=True, exist_ok=True)
+    state = resume(out, encoder, optimizer, scheduler, cfg)
     started = time.time() - state.get("seconds", 0.0)
     for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
         if state["step"] >= total:
             break
-        run_epoch(model, tokenizer, d, cfg, optimizer, state, epoch, total, rank, world_size)
+        run_epoch(model, tokenizer, d, cfg, optimizer, scheduler, state, epoch, total, rank, world_size)
         state["epoch"], state["seconds"] = epoch, round(time.time() - started, 1)
         if rank == 0:
             state["history"].append({"epoch": epoch, "step": state["step"], **heldout_scores(encoder, d, cfg)})
             log.info("epoch %d: %s", epoch, state["history"][-1])
-            save_epoch(out, epoch, encoder, tokenizer, optimizer, state, cfg)
+            save_epoch(out, epoch, encoder, tokenizer, optimizer, scheduler, state, cfg)
             write_log(out, state)
         barrier(world_size)
     best = write_best(out, d, state, cfg) if rank == 0 else out / "best"
@@ -432,7 +463,19 @@ def train(cfg: TrainConfig, out: str | Path, examples: list[data.Example] | None
     return best
 
 
-def run_epoch(model, tokenizer, d: Data, cfg, optimizer, state, epoch, total, rank, world_size) -> None:
+def run_epoch(
+    model: nn.Module,
+    tokenizer: Any,
+    d: Data,
+    cfg: TrainConfig,
+    optimizer: torch.optim.Optimizer,
+    scheduler: LRScheduler,
+    state: dict,
+    epoch: int,
+    total: int,
+    rank: int,
+    world_size: int,
+) -> None:
     from tqdm.auto import tqdm
 
     model.train()
@@ -442,8 +485,7 @@ def run_epoch(model, tokenizer, d: Data, cfg, optimizer, state, epoch, total, ra
     n = min(data.steps_per_epoch(len(d.train), cfg.batch_size), total - state["step"])
     bar = tqdm(total=n, desc=f"epoch {epoch}/{cfg.epochs}", disable=rank != 0, leave=False)
     for batch, _ in zip(batches, range(n)):
-        factor = lr_factor(state["step"], total, cfg.warmup_steps)
-        value = train_step(model, tokenizer, batch, cfg, optimizer, factor, rank, world_size)
+        value = train_step(model, tokenizer, batch, cfg, optimizer, scheduler, rank, world_size)
         state["losses"].append(round(value, 6))
         state["step"] += 1
         bar.set_postfix(loss=f"{value:.4f}")

@@ -1,8 +1,12 @@
-"""`emolite train` and `emolite evaluate`: registered by emolite.distill.cli; heavy imports stay inside."""
+"""`emolite train` and `emolite evaluate`: registered through the `emolite.commands` entry points; heavy
+imports stay inside the commands."""
 
 from __future__ import annotations
 
 import argparse
+
+EXTRA = "distill"  # the pip extra these commands need
+REQUIRES = ("torch", "transformers", "sklearn")
 
 
 def register(sub) -> None:

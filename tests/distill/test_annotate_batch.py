@@ -107,20 +107,37 @@ def test_batch_resume_from_store_and_by_id(tmp_path, inp, capsys):
         adopted = json.loads(capsys.readouterr().out.splitlines()[-1])
         assert adopted["done"] == 13 - 1 and len(server.batches) == 1  # [[500,ok]] failed its only round
 
-        assert _cli(server, inp, store_path) == 0  # the first store merges the finished batch
+        # the first store merges the finished batch; no budget is left to resubmit its two transient failures
+        assert _cli(server, inp, store_path, "--max-requests", "0") == 0
+        merged = json.loads(capsys.readouterr().out.splitlines()[-1])
+        assert (merged["done"], merged["failed"], merged["pending"]) == (12, 2, 2) and len(server.batches) == 1
+        before = {r.id: (r.attempts, r.usage, r.status) for r in store.records(status="all")}
+        assert len(before) == 14
+
+        # killed during the merge (answers committed, batch not yet marked merged): the merge runs again
+        store.update_batch("batch_1", status="completed", merged=False)
+        downloads = len([e for e in server.log if e["path"] == "mgmt" and "/content" in e["text"]])
+        assert _cli(server, inp, store_path) == 0
         resumed = json.loads(capsys.readouterr().out.splitlines()[-1])
-        assert resumed["done"] == 13 and resumed["failed"] == 3
+        assert len([e for e in server.log if e["path"] == "mgmt" and "/content" in e["text"]]) > downloads
+        # merging is idempotent: the answers merged before add no tries or tokens and are not counted again
+        after = {r.id: (r.attempts, r.usage, r.status) for r in store.records(status="all")}
+        assert {i: after[i] for i in before} == before
+        assert (resumed["done"], resumed["failed"]) == (1, 1)  # only the two resubmitted texts are new
+        assert len(after) == len(TEXTS) and store.stats()["open_batches"] == 0
         lines = [e for e in server.log if e["path"] == "batch"]
         assert len(lines) == 16 + 2 + 1  # batch_1 ran once, then only the transient failures again
+    store.close()
 
-    # merging is idempotent: a batch merged twice (a kill during merge) adds no tries or tokens
+    # a batch the server does not know fails loudly and writes nothing
     store = AnnotationStore(store_path)
     before = store.stats()
     store.update_batch("batch_1", status="completed", merged=False)
-    with TeacherServer(api_key=KEY) as fresh:  # a different server: batch_1 is unknown there
-        assert _cli(fresh, inp, store_path) == 2  # the merge fails loudly, nothing is written
+    with TeacherServer(api_key=KEY) as fresh:
+        assert _cli(fresh, inp, store_path) == 2
     store.close()
-    assert AnnotationStore(store_path).stats()["attempts"] == before["attempts"]
+    after = AnnotationStore(store_path).stats()
+    assert (after["rows"], after["attempts"], after["open_batches"]) == (before["rows"], before["attempts"], 1)
 
 
 def test_batch_budget(tmp_path, inp, capsys):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emolite.distill import datasets, evaluate, metrics
-from emolite.distill.scoring import BundleScorer, decide, probabilities
+from emolite import datasets
+from emolite.distill import evaluate, metrics
+from emolite.distill.scoring import BundleScorer
 
 
 def test_metrics_on_a_hand_checked_case():
@@ -47,7 +48,7 @@ def test_decision_rule_matches_the_sdk(default_bundle, shared_data):
     emb = scorer.embed(texts)
     for name in ("goemotions", "carer-6"):
         view = scorer.label_set(name)
-        chosen = decide(probabilities(emb, view, scorer.logit_scale, scorer.logit_bias), view)
+        chosen = view.decide(view.probabilities(emb, scorer.logit_scale, scorer.logit_bias))
         preds = scorer.clf.predict(texts, labels=name)
         assert [sorted(view.labels[j] for j in np.flatnonzero(row)) for row in chosen] == [
             sorted(p.predicted) for p in preds

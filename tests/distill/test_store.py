@@ -113,6 +113,52 @@ def test_import_goemotions_gpt4(tmp_path, shared_data, capsys):
     assert store.stats()["rows"] == 10853
 
 
+def test_import_goemotions_gpt4_train_labels(tmp_path, shared_data, capsys):
+    """The train label file: one record per train.tsv row, texts and ids from train.tsv, failures kept."""
+    from emolite.distill.data import store_examples
+
+    labels_file = shared_data / "goemotions_gpt4" / "goemotions_complete_train_gpt_labels.tsv"
+    store_path = tmp_path / "s.sqlite"
+    assert main(["annotations", "import-goemotions-gpt4", str(labels_file), "--store", str(store_path)]) == 0
+    assert capsys.readouterr().out.strip().endswith("43410 rows, 1132 failed")
+    with open(labels_file, newline="", encoding="utf-8") as f:
+        answers = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    with open(shared_data / "goemotions" / "train.tsv", newline="", encoding="utf-8") as f:
+        train = list(csv.reader(f, delimiter="\t"))
+    names = (shared_data / "goemotions" / "emotions.txt").read_text().split()
+
+    store = AnnotationStore(store_path)
+    stats = store.stats()
+    assert (stats["rows"], stats["done"], stats["failed"]) == (43410, 42278, 1132)
+    assert stats["failure_reasons"] == {"FAILED_ANNOTATION_OUT_OF_RETRY": 37, "FAILED_ANNOTATION_REJECTED": 1095}
+    recs = sorted(store.records(status="all"), key=lambda r: r.meta["row"])
+    assert [r.id for r in recs] == [row[2] for row in train]
+    assert [r.text for r in recs] == [row[0] for row in train]
+    assert {(r.split, r.teacher, r.label_set) for r in recs} == {("train", "gpt-4", "goemotions")}
+    disagree = 0
+    for rec, answer, row in zip(recs, answers, train):
+        if answer["gpt_label"].startswith("FAILED"):
+            assert (rec.status, rec.error, rec.labels) == ("failed", answer["gpt_label"], [])
+        else:  # GPT-4's labels, never the human ones of train.tsv
+            assert rec.status == "done" and rec.labels == list(dict.fromkeys(answer["gpt_label"].split(",")))
+            disagree += set(rec.labels) != {names[int(i)] for i in row[1].split(",")}
+    assert disagree == 35796
+    assert len(store_examples(store_path, "train")) == 42278
+
+
+def test_import_refuses_files_it_cannot_place(tmp_path, shared_data, capsys):
+    """A file whose name does not say its split, or without the teacher's columns, imports nothing."""
+    renamed = tmp_path / "annotations.csv"
+    renamed.write_bytes((shared_data / "goemotions_gpt4" / "goemotions_complete_val_annotations.csv").read_bytes())
+    no_labels = tmp_path / "goemotions_complete_test_annotations.csv"
+    no_labels.write_text(",text,id,label\n0,hello,x1,1\n", encoding="utf-8")
+    store_path = tmp_path / "s.sqlite"
+    for path, message in ((renamed, "not a GoEmotions GPT-4 file name"), (no_labels, "gpt_label")):
+        assert main(["annotations", "import-goemotions-gpt4", str(path), "--store", str(store_path)]) == 2
+        assert message in capsys.readouterr().err
+    assert AnnotationStore(store_path).stats()["rows"] == 0
+
+
 def test_dump_is_json_lines_without_human_labels(tmp_path, shared_data, capsys):
     csv_path = shared_data / "goemotions_gpt4" / "goemotions_complete_val_annotations.csv"
     store_path = tmp_path / "s.sqlite"
