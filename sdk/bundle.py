@@ -45,6 +45,9 @@ class LabelSet:
     thresholds: np.ndarray  # (n_labels,) probability thresholds, used when multi_label
     embeddings: np.ndarray  # (n_labels, dim) float32, L2-normalised
     description: str = ""
+    # The set's own calibration (fitted on held-out teacher labels at export); None: the bundle's scoring.
+    logit_scale: float | None = None
+    logit_bias: np.ndarray | None = None  # (n_labels,)
 
 
 def sha256_of(path: Path) -> str:
@@ -149,6 +152,10 @@ class Bundle:
         thresholds = np.asarray(meta.get("thresholds", [0.5] * n), dtype=np.float32)
         if thresholds.shape != (n,):
             raise BundleIntegrityError(f"label set '{name}': {thresholds.size} thresholds for {n} labels")
+        scale = meta.get("logit_scale")
+        bias = None if meta.get("logit_bias") is None else np.asarray(meta["logit_bias"], dtype=np.float32)
+        if bias is not None and bias.shape != (n,):
+            raise BundleIntegrityError(f"label set '{name}': {bias.size} logit biases for {n} labels")
         return LabelSet(
             name=name,
             labels=labels,
@@ -157,6 +164,20 @@ class Bundle:
             thresholds=thresholds,
             embeddings=raw.reshape(n, self.dim).astype(np.float32, copy=False),
             description=meta.get("description", ""),
+            logit_scale=None if scale is None else float(scale),
+            logit_bias=bias,
+        )
+
+    def text_encoder(self):
+        """The bundle's text pipeline: emoji names (when the bundle has the table), then WordPiece."""
+        from .emoji import EmojiNames
+        from .text import TextEncoder
+
+        tok = self.manifest["tokenizer"]
+        emoji_file = (self.manifest.get("preprocessing") or {}).get("emoji_names")
+        emoji = EmojiNames.from_file(self.file(emoji_file)) if emoji_file else None
+        return TextEncoder(
+            self.file(tok["file"]), self.max_seq_length, tok.get("pad_id", 0), tok.get("max_input_chars_per_word", 100), emoji
         )
 
 

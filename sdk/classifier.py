@@ -15,7 +15,7 @@ from . import scoring, user_sets
 from .backends import Backend
 from .bundle import Bundle, LabelSet
 from .errors import InputTypeError, InvalidInputError, RuntimeVerificationError, UnknownLabelSetError
-from .text import TextEncoder, as_text_list, check_positive_int
+from .text import as_text_list, check_positive_int
 
 Labels = Union[str, Sequence[str], None]
 # progress: True (a tqdm bar when tqdm is installed), or a callable(done, total) called after each chunk
@@ -65,10 +65,7 @@ class Classifier:
         if batch_size is None:
             batch_size = 32 if getattr(backend, "batch_invariant", False) else 1
         self.batch_size = batch_size
-        tok = bundle.manifest["tokenizer"]
-        self.encoder = TextEncoder(
-            bundle.file(tok["file"]), bundle.max_seq_length, tok.get("pad_id", 0), tok.get("max_input_chars_per_word", 100)
-        )
+        self.encoder = bundle.text_encoder()
         scoring = bundle.manifest["scoring"]
         self.logit_scale = float(scoring["logit_scale"])
         self.logit_bias = float(scoring.get("logit_bias", 0.0))
@@ -251,9 +248,9 @@ class Classifier:
     # -- scoring ---------------------------------------------------------------------------------
     def _probabilities(self, vectors: np.ndarray, label_set: LabelSet, multi_label: bool) -> np.ndarray:
         offsets = self._offsets.get(_set_key(label_set, multi_label))
-        return scoring.probabilities(
-            vectors, label_set.embeddings, self.logit_scale, self.logit_bias, multi_label, offsets
-        )
+        scale = self.logit_scale if label_set.logit_scale is None else label_set.logit_scale
+        bias = self.logit_bias if label_set.logit_bias is None else label_set.logit_bias
+        return scoring.probabilities(vectors, label_set.embeddings, scale, bias, multi_label, offsets)
 
     @overload
     def scores(self, texts: str, labels: Labels = ..., multi_label: bool | None = ...) -> np.ndarray: ...

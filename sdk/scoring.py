@@ -23,19 +23,21 @@ def probabilities(
     vectors: np.ndarray,
     label_embeddings: np.ndarray,
     scale: float,
-    bias: float,
+    bias: float | np.ndarray,
     multi_label: bool,
     offsets: np.ndarray | None = None,
 ) -> np.ndarray:
-    """sigmoid(scale * cos + bias) per label for multi-label sets, softmax(scale * cos) otherwise.
+    """sigmoid(scale * cos + bias) per label for multi-label sets, softmax(scale * cos + bias) otherwise.
 
-    `vectors` (n, dim) and `label_embeddings` (k, dim) are L2-normalised; returns (n, k) float32.
+    `vectors` (n, dim) and `label_embeddings` (k, dim) are L2-normalised; returns (n, k) float32. `bias` is
+    one number or one per label (a label set's own calibration; a scalar cancels in the softmax).
     `offsets` (k,) are added to the logits: the SDK's prior correction (`Classifier.adapt`), else none.
     """
     logits = scale * (np.asarray(vectors, np.float32) @ np.asarray(label_embeddings, np.float32).T)
+    logits = logits + np.asarray(bias, np.float32)
     if offsets is not None:
         logits = logits + np.asarray(offsets, np.float32)[None, :]
-    probs = sigmoid(logits + bias) if multi_label else softmax(logits)
+    probs = sigmoid(logits) if multi_label else softmax(logits)
     return probs.astype(np.float32, copy=False)
 
 

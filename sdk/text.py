@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Tokenizer
 
+from .emoji import EmojiNames
 from .errors import InputTypeError, InvalidInputError
 
 
@@ -64,8 +65,16 @@ class Chunk:
 class TextEncoder:
     """Wraps a HF `tokenizers` tokenizer: truncation at the model maximum, no padding (done per chunk)."""
 
-    def __init__(self, tokenizer_file: Path, max_length: int, pad_id: int = 0, max_chars_per_word: int = 100):
+    def __init__(
+        self,
+        tokenizer_file: Path,
+        max_length: int,
+        pad_id: int = 0,
+        max_chars_per_word: int = 100,
+        emoji: EmojiNames | None = None,
+    ):
         self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        self.emoji = emoji  # emoji -> words before tokenisation, when the bundle carries the table
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=max_length)
         self.max_length = max_length
@@ -80,6 +89,8 @@ class TextEncoder:
         cut = [len(t) > self.max_chars for t in texts]
         if any(cut):
             texts = [t[: self.max_chars] for t in texts]
+        if self.emoji is not None:
+            texts = [self.emoji.apply(t) for t in texts]
         try:
             encodings = self._encode(texts)
         except TypeError:
