@@ -55,8 +55,8 @@ def gemm_session(threads: int):
     return ort.InferenceSession(str(GEMM_MODEL), options, providers=["CPUExecutionProvider"])
 
 
-def time_gemm(session, name: str, k: int, m: int, min_time_s: float) -> float:
-    """Median seconds of one (m x k) @ (k x n) int8 GEMM.
+def time_gemm(session, name: str, m: int, min_time_s: float) -> float:
+    """Median seconds of one (m x k) @ (k x n) int8 GEMM of the weight shape `name`.
 
     onnxruntime runs every node whatever is fetched, so the other shapes get one-row inputs (a few us).
     """
@@ -83,7 +83,7 @@ def gemm_benchmark(threads: int, rows: tuple[int, ...], min_time_s: float = 0.2)
     for m in rows:
         layer_ops, layer_s = 0, 0.0
         for name, k, n, count in SHAPES:
-            seconds = time_gemm(session, name, k, m, min_time_s)
+            seconds = time_gemm(session, name, m, min_time_s)
             ops = 2 * m * k * n
             results.append(
                 {

@@ -3,8 +3,9 @@
 Every subject is a `Classifier` over some backend, so end-to-end numbers always include the same
 tokenisation and scoring code and differ only in the runtime. SDK subjects come from `emolite.load`;
 peers wrap their runtime in a backend and are checked against the bundle's golden vectors (the cosine is
-reported, not enforced). torch and the export stage are imported only inside the peer constructors, so
-the SDK-only path never imports them.
+reported, not enforced). This is the benchmarks' one door to the distill and export stages (the encoder,
+the fp32 ONNX export, the export's probe texts); torch and the export stage are imported only inside the
+functions that need them, so the SDK-only path never imports them.
 """
 
 from __future__ import annotations
@@ -255,3 +256,10 @@ def _checkpoint_key(folder: Path) -> str:
             st = p.stat()
             digest.update(f"{p.name}:{st.st_size}:{st.st_mtime_ns}".encode())
     return digest.hexdigest()[:16]
+
+
+def probe_categories() -> dict[str, list[str]]:
+    """The export's parity probe texts by category (json only: no export extra needed)."""
+    from emolite.export.probes import probe_categories as categories
+
+    return categories()

@@ -2,35 +2,51 @@
 
 from __future__ import annotations
 
-import csv
+import logging
 import random
 from pathlib import Path
 
+from emolite import datasets
+from emolite.errors import InvalidInputError
+
+log = logging.getLogger(__name__)
+
 SAMPLE_TEXTS = Path(__file__).with_name("sample_texts.txt")
-# GoEmotions test split beside the repository (../shared/data); absent on a device.
-GOEMOTIONS_TEST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "goemotions" / "test.tsv"
+SAMPLE_SOURCE = "benchmarks/sample_texts.txt"
 
 
-def read_goemotions(path: Path) -> list[str]:
-    """Texts (column 0) of a GoEmotions .tsv: no header, CSV-quoted where a text holds quotes."""
-    with open(path, encoding="utf-8", newline="") as f:
-        return [row[0] for row in csv.reader(f, delimiter="\t") if row and row[0].strip()]
-
-
-def read_lines(path: Path) -> list[str]:
+def read_lines(path: str | Path) -> list[str]:
     """One text per non-empty line."""
     return [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def read_goemotions(path: str | Path) -> list[str]:
+    """Texts of a GoEmotions split file ROOT/goemotions/SPLIT.tsv, through the project's one reader."""
+    path = Path(path)
+    if path.parent.name != "goemotions":
+        raise InvalidInputError(
+            f"{path}: a .tsv is read as a GoEmotions split, ROOT/goemotions/SPLIT.tsv; "
+            "pass other texts as a .txt file, one text per line"
+        )
+    return datasets.goemotions_texts(path.stem, root=path.parent.parent)
+
+
 def load_texts(path: str | Path | None = None) -> tuple[list[str], str]:
-    """(texts, source name): FILE if given (.tsv read as GoEmotions), else GoEmotions test, else the sample."""
+    """(texts, where they came from): FILE if given, else GoEmotions test from the shared data, else the sample.
+
+    The source string says which was used, and why the sample was, so that a report never passes the
+    bundled sample off as the GoEmotions distribution.
+    """
     if path is not None:
         path = Path(path)
         texts = read_goemotions(path) if path.suffix == ".tsv" else read_lines(path)
         return texts, str(path)
-    if GOEMOTIONS_TEST.is_file():
-        return read_goemotions(GOEMOTIONS_TEST), "goemotions/test.tsv"
-    return read_lines(SAMPLE_TEXTS), "benchmarks/sample_texts.txt"
+    root = datasets.data_dir()
+    if datasets.available(root):
+        source = f"GoEmotions test ({root / 'goemotions' / 'test.tsv'})"
+        return datasets.goemotions_texts("test", root), source
+    log.warning("GoEmotions test not found under %s (set EMOLITE_DATA); using the bundled sample texts", root)
+    return read_lines(SAMPLE_TEXTS), f"{SAMPLE_SOURCE} (no GoEmotions test under {root})"
 
 
 def subsample(texts: list[str], n: int, seed: int = 0) -> list[str]:

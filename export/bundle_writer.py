@@ -1,28 +1,33 @@
-"""Write a model bundle (format v1) from a student checkpoint: model files, tokenizer, label sets, manifest."""
+"""Write a model bundle from a student checkpoint: model files, tokenizer, label sets, manifest, parity report.
+
+The bundle contract (format name and version, the manifest writer, its JSON Schema) is emolite.bundle's;
+the label catalog, the data sets and the label-row rule are the SDK's too, so a bundle is built with the
+very code that reads and scores it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from emolite import datasets, scoring
+from emolite.bundle import FORMAT_NAME, FORMAT_VERSION, validate_manifest, write_manifest
+from emolite.catalog import DEFAULT_LABEL_SETS, LABEL_SETS, TEMPLATES
 from emolite.errors import EmoliteError, InvalidInputError
 
-from . import data, model_card, onnx_export, parity, tflite_export
-from .label_sets import DEFAULT_LABEL_SETS, LABEL_SETS, TEMPLATES
+from . import model_card, onnx_export, parity, tflite_export
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
 SEQUENCE_BUCKETS = (16, 32, 64, 128)
 FORMATS = ("onnx", "tflite")
 GOLDEN_MIN_COSINE = 0.999
@@ -41,14 +46,6 @@ GOLDEN_TEXTS = (
     "My grandmother passed away last night and I keep thinking about the summers we spent together "
     "at her house by the lake, the smell of her kitchen, the way she laughed.",
 )
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def bundle_tokenizer(checkpoint_dir: Path, max_length: int):
@@ -128,15 +125,6 @@ def embed_backend(backend, text_encoder, texts: Sequence[str], batch_size: int =
     return out
 
 
-def label_embeddings(embed, prompts: dict[str, list[str]]) -> np.ndarray:
-    """Per label: mean of its prompt embeddings, L2-normalised (open_clip's zero-shot classifier)."""
-    rows = []
-    for texts in prompts.values():
-        mean = embed(texts).mean(axis=0)
-        rows.append(mean / np.linalg.norm(mean))
-    return np.stack(rows).astype("<f4")
-
-
 class ParityGateError(EmoliteError):
     """An exported artifact failed a parity gate; the bundle is written with its parity.json for inspection."""
 
@@ -163,6 +151,11 @@ def export_bundle(
         raise InvalidInputError(
             f"unsupported export format(s) {unknown or formats}; supported: {', '.join(FORMATS)}"
         )
+    unknown = [s for s in label_sets if s not in LABEL_SETS]
+    if unknown or not label_sets:
+        raise InvalidInputError(
+            f"unknown label set(s) {unknown or label_sets}; known: {', '.join(LABEL_SETS)}"
+        )
     encoder = StudentEncoder.from_pretrained(checkpoint)
     meta = encoder.meta
     max_length = int(meta["max_seq_length"])
@@ -185,9 +178,9 @@ def export_bundle(
     manifest["golden"]["embeddings"] = golden_embeddings(out, formats, text_encoder)
     write_manifest(out, manifest)
 
-    scoring = gate_scoring(meta, manifest["scoring"], fp32_labels[parity.GATE_SET])
+    rule = gate_scoring(meta, manifest["scoring"], fp32_labels[parity.GATE_SET])
     prompts = LABEL_SETS[parity.GATE_SET].prompts(templates)
-    report = parity.gate_bundle(out, checkpoint, fp32_embed, scoring, prompts, gate_texts)
+    report = parity.gate_bundle(out, checkpoint, fp32_embed, rule, prompts, gate_texts)
     finish_bundle(out, manifest, report)
     if not report["pass"]:
         raise ParityGateError(f"bundle {out} failed a parity gate; see {out / 'parity.json'}")
@@ -200,7 +193,7 @@ def write_models(encoder, out: Path, formats: Sequence[str], text_encoder, keep_
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if "onnx" in formats:
-            calibration = onnx_export.calibration_feeds(text_encoder, data.calibration_texts())
+            calibration = onnx_export.calibration_feeds(text_encoder, datasets.calibration_texts())
             onnx_export.build_int8(encoder, out / "model.onnx", work, calibration, keep_fp32)
             entries["onnx"] = {
                 "file": "model.onnx",
@@ -226,40 +219,55 @@ def write_models(encoder, out: Path, formats: Sequence[str], text_encoder, keep_
     return entries
 
 
-def gate_scoring(meta: dict[str, Any], scoring: dict[str, Any], label_rows: np.ndarray) -> parity.Scoring:
-    """The gate set's decision rule exactly as the bundle ships it (thresholds as `write_label_sets` records them)."""
+def label_thresholds(meta: dict[str, Any], set_name: str) -> list[float]:
+    """Per-label thresholds of a set as the checkpoint calibrated them (0.5 where it has none)."""
+    chosen = meta.get("thresholds", {}).get(set_name, {})
+    return [float(chosen.get(label, 0.5)) for label in LABEL_SETS[set_name].labels]
+
+
+def gate_scoring(
+    meta: dict[str, Any], manifest_scoring: dict[str, Any], label_rows: np.ndarray
+) -> parity.Scoring:
+    """The gate set's decision rule exactly as the bundle ships it."""
     spec = LABEL_SETS[parity.GATE_SET]
-    chosen = meta.get("thresholds", {}).get(parity.GATE_SET, {})
-    thresholds = np.asarray([float(chosen.get(label, 0.5)) for label in spec.labels], dtype=np.float32)
-    scale, bias = float(scoring["logit_scale"]), float(scoring["logit_bias"])
+    thresholds = np.asarray(label_thresholds(meta, parity.GATE_SET), dtype=np.float32)
+    scale, bias = float(manifest_scoring["logit_scale"]), float(manifest_scoring["logit_bias"])
     return parity.Scoring(list(spec.labels), label_rows, thresholds, spec.multi_label, scale, bias)
 
 
-def write_label_sets(out: Path, label_sets: Sequence[str], templates, meta, embed) -> tuple[dict, dict]:
-    """labels/<set>.f32 from the fp32 model (measured better than int8-derived rows, see docs/export.md)."""
+def write_label_sets(
+    out: Path,
+    label_sets: Sequence[str],
+    templates: Sequence[str],
+    meta: dict[str, Any],
+    embed: Callable[[Sequence[str]], np.ndarray],
+) -> tuple[dict, dict]:
+    """labels/<set>.f32 from the fp32 model (measured better than int8-derived rows, see docs/export.md).
+
+    Returns the manifest entries and the rows per set, the gate set's included even when not shipped.
+    """
     sets_meta, vectors = {}, {}
     for set_name in label_sets:
         spec = LABEL_SETS[set_name]
         prompts = spec.prompts(templates)
-        emb = label_embeddings(embed, prompts)
+        emb = scoring.label_rows(embed, prompts)
         rel = f"labels/{set_name}.f32"
         emb.tofile(out / rel)
         vectors[set_name] = emb
-        chosen = meta.get("thresholds", {}).get(set_name, {})
         sets_meta[set_name] = {
             "file": rel,
             "dtype": "float32",
             "shape": list(emb.shape),
             "labels": list(spec.labels),
             "multi_label": spec.multi_label,
-            "thresholds": [float(chosen.get(label, 0.5)) for label in spec.labels],
+            "thresholds": label_thresholds(meta, set_name),
             "prompts": prompts,
             "description": spec.description,
             "source": "fp32",
         }
     if parity.GATE_SET not in vectors:
         spec = LABEL_SETS[parity.GATE_SET]
-        vectors[parity.GATE_SET] = label_embeddings(embed, spec.prompts(templates))
+        vectors[parity.GATE_SET] = scoring.label_rows(embed, spec.prompts(templates))
     return sets_meta, vectors
 
 
@@ -277,12 +285,20 @@ def golden_embeddings(out: Path, formats: Sequence[str], text_encoder) -> dict[s
 
 
 def build_manifest(
-    encoder, checkpoint, name, out, format_meta, sets_meta, templates, max_length
+    encoder,
+    checkpoint: str | Path,
+    name: str | None,
+    out: Path,
+    format_meta: dict[str, Any],
+    sets_meta: dict[str, Any],
+    templates: Sequence[str],
+    max_length: int,
 ) -> dict[str, Any]:
+    """Every manifest field but `files` (write_manifest's), golden vectors and the parity verdict."""
     meta = encoder.meta
     name = name or meta_name(meta, checkpoint)
     return {
-        "format": "emolite-bundle",
+        "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "name": name,
         "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
@@ -322,6 +338,7 @@ def build_manifest(
 
 
 def encoder_vocab(out: Path) -> dict[str, int]:
+    """vocab.txt as token -> id (the line number)."""
     lines = (out / "vocab.txt").read_text(encoding="utf-8").splitlines()
     return {token: i for i, token in enumerate(lines)}
 
@@ -335,21 +352,12 @@ def finish_bundle(out: Path, manifest: dict[str, Any], report: dict[str, Any]) -
         json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     (out / "README.md").write_text(model_card.render(manifest, report, out), encoding="utf-8")
+    validate_manifest(manifest)  # the schema every reader relies on; `files` is rewritten below, same shape
     write_manifest(out, manifest)
 
 
 def meta_name(meta: dict[str, Any], checkpoint: str | Path) -> str:
+    """The checkpoint's own name, else one for the base encoder or after the checkpoint folder."""
     if meta.get("name"):
         return meta["name"]
     return "emolite-base-minilm-l6" if meta.get("training") is None else f"emolite-{Path(checkpoint).name}"
-
-
-def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
-    """Record size and sha256 of every file in the bundle, then write manifest.json."""
-    files = sorted(p for p in out.rglob("*") if p.is_file() and p.name != "manifest.json")
-    manifest["files"] = {
-        p.relative_to(out).as_posix(): {"bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in files
-    }
-    (out / "manifest.json").write_text(
-        json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
-    )

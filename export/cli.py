@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+EXTRA = "export"  # the pip extra these commands need
+REQUIRES = ("torch", "transformers", "onnx", "litert_torch")
 
-def register(sub) -> None:
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `emolite export` to the CLI's subcommands."""
     p = sub.add_parser(
         "export",
         help="export a checkpoint to a model bundle",
@@ -32,13 +36,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     import logging
     from pathlib import Path
 
+    from emolite.catalog import DEFAULT_LABEL_SETS
+
     from .bundle_writer import ParityGateError, export_bundle
-    from .label_sets import DEFAULT_LABEL_SETS
 
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     logging.getLogger("emolite").setLevel(logging.INFO)
-    sets = args.label_sets.split(",") if args.label_sets else DEFAULT_LABEL_SETS
-    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    sets = _names(args.label_sets) if args.label_sets else DEFAULT_LABEL_SETS
+    formats = _names(args.formats)
     failed = None
     try:
         export_bundle(
@@ -59,3 +64,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         return 1
     print(f"wrote {args.out}: every parity gate passed")
     return 0
+
+
+def _names(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]

@@ -81,23 +81,6 @@ def quantize_int8(fused_path: Path, out_path: Path, keep_fp32: Iterable[str] = (
     return out_path
 
 
-def matmul_nodes(onnx_path: Path) -> list[str]:
-    """Names of the MatMul nodes, in graph order (used to pick FFN down-projections to keep in fp32)."""
-    import onnx
-
-    graph = onnx.load(str(onnx_path), load_external_data=False).graph
-    return [n.name for n in graph.node if n.op_type == "MatMul"]
-
-
-def onnx_session(path: Path, threads: int = 1):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.log_severity_level = 3
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
 def calibration_feeds(text_encoder, texts: Sequence[str], batch_size: int = 32) -> Iterator[dict]:
     """The SDK's own length-sorted, padded chunks, so calibration sees padding as the runtime does."""
     ids, _ = text_encoder.encode(list(texts))

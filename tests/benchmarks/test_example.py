@@ -49,7 +49,9 @@ def test_json_lines_and_custom_labels(tmp_path):
     assert sorted(rows[0]["labels"]) == ["anger", "fear", "gratitude"] and rows[0]["predicted"] == [
         "gratitude"
     ]
-    assert all(r["ms"] > 0 for r in rows)
+    # the pipeline's shape plus the time of that text's prediction
+    assert all(set(r) == {"sequence", "labels", "scores", "predicted", "ms"} for r in rows)
+    assert all(r["scores"] == sorted(r["scores"], reverse=True) for r in rows)
 
 
 def test_follow_yields_appended_lines(tmp_path):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from emolite.benchmarks import roofline, schema, system, texts, timing
+from emolite.errors import InvalidInputError
 
 ARM_DIR = Path(roofline.__file__).with_name("arm")
 
@@ -34,21 +35,17 @@ def test_throughput_counts_every_text():
     assert len(seen) == 14  # one warm-up batch of 4, then all 10
 
 
-def test_hand_validator_finds_violations():
-    s = schema.load_schema()
-    problems = list(
-        schema._check({"schema": "other", "subjects": [{"name": "onnx", "threads": 0}]}, s, s, "$")
-    )
-    text = "\n".join(problems)
-    assert "'created' is a required property" in text
-    assert "'other' is not one of" in text
-    assert "$/subjects/0: 'available' is a required property" in text
-    assert "$/subjects/0/threads: 0 is less than the minimum of 1" in text
-    stats = {"$ref": "#/definitions/stats"}
-    assert list(
-        schema._check({"n": 1, "p50": "x", "p90": 1, "p99": 1, "mean": 1, "min": 1, "max": 1}, stats, s, "$")
-    )
-    assert list(schema._check(True, {"type": "integer"}, s, "$"))  # a bool is not an integer
+def test_schema_violations_are_named_by_path():
+    problems = schema.validate({"schema": "other", "subjects": [{"name": "onnx", "threads": 0}]})
+    assert "$/: 'created' is a required property" in problems
+    assert "$/schema: 'other' is not one of ['emolite-bench/1']" in problems
+    assert "$/subjects/0: 'available' is a required property" in problems
+    assert "$/subjects/0/threads: 0 is less than the minimum of 1" in problems
+    stats = {"$ref": "#/definitions/stats", "definitions": schema.load_schema()["definitions"]}
+    good = {"n": 1, "p50": 1.0, "p90": 1, "p99": 1, "mean": 1, "min": 1, "max": 1}
+    assert schema.validate(good, stats) == []
+    assert schema.validate({**good, "p50": "x"}, stats) == ["$/p50: 'x' is not of type 'number', 'null'"]
+    assert schema.validate({**good, "n": True}, stats)  # a bool is not an integer
 
 
 def test_goemotions_reader_handles_quoted_texts(shared_data):
@@ -59,13 +56,32 @@ def test_goemotions_reader_handles_quoted_texts(shared_data):
     assert not any('""' in t or "\t" in t for t in items)
 
 
-def test_texts_fall_back_to_the_bundled_sample(tmp_path):
+def test_default_texts_are_goemotions_test_from_the_shared_data(shared_data, monkeypatch):
+    monkeypatch.setenv("EMOLITE_DATA", str(shared_data))
+    items, source = texts.load_texts()
+    assert items == texts.read_goemotions(shared_data / "goemotions" / "test.tsv")
+    assert source.startswith("GoEmotions test") and str(shared_data) in source
+
+
+def test_texts_fall_back_to_the_bundled_sample_and_say_so(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("EMOLITE_DATA", str(tmp_path / "no-data"))
+    items, source = texts.load_texts()
+    assert items == texts.read_lines(texts.SAMPLE_TEXTS) and len(items) >= 100
+    assert source.startswith(texts.SAMPLE_SOURCE) and str(tmp_path / "no-data") in source
+    assert "using the bundled sample" in caplog.text
+    assert texts.subsample(items, 10) == texts.subsample(items, 10) != items[:10]  # fixed seed, shuffled
+
+
+def test_texts_from_a_file(tmp_path):
     f = tmp_path / "mine.txt"
     f.write_text("one\n\n two \n")
     assert texts.load_texts(f) == (["one", "two"], str(f))
-    sample = texts.read_lines(texts.SAMPLE_TEXTS)
-    assert len(sample) >= 100
-    assert texts.subsample(sample, 10) == texts.subsample(sample, 10)  # fixed seed
+    split = tmp_path / "goemotions" / "dev.tsv"
+    split.parent.mkdir()
+    split.write_text('plain text\t1\tid1\n"""quoted"" text"\t2\tid2\n')
+    assert texts.load_texts(split) == (["plain text", '"quoted" text'], str(split))
+    with pytest.raises(InvalidInputError, match="one text per line"):
+        texts.load_texts(tmp_path / "elsewhere.tsv")
 
 
 @pytest.mark.parametrize("length", [2, 3, 16, 64, 128])
@@ -81,10 +97,20 @@ def test_committed_gemm_graph_is_what_the_builder_makes():
 
 
 def test_gemm_benchmark_reports_every_shape():
-    result = roofline.gemm_benchmark(threads=1, rows=(8,), min_time_s=0.01)
-    assert [(r["shape"], r["m"]) for r in result["results"]] == [("qkvo", 8), ("ffn_up", 8), ("ffn_down", 8)]
-    assert all(r["gops"] > 0 for r in result["results"])
-    assert 0 < result["layer_mix_gops"]["8"] <= result["peak_gops"]
+    result = roofline.gemm_benchmark(threads=1, rows=(64,), min_time_s=0.01)
+    rows = result["results"]
+    assert [(r["shape"], r["m"], r["k"], r["n"]) for r in rows] == [
+        ("qkvo", 64, 384, 384),
+        ("ffn_up", 64, 384, 1536),
+        ("ffn_down", 64, 1536, 384),
+    ]
+    for r in rows:  # GOPS = 2*M*K*N per call over the measured time (M=64: ms to 4 digits is exact to 0.1%)
+        assert r["gops"] == pytest.approx(2 * r["m"] * r["k"] * r["n"] / (r["ms"] / 1e3) / 1e9, rel=1e-2)
+    assert result["peak_gops"] == max(r["gops"] for r in rows)
+    # the layer mix weighs each shape by its count per layer (4 attention projections, 1 up, 1 down)
+    ops = sum(c * 2 * 64 * k * n for _, k, n, c in roofline.SHAPES)
+    seconds = sum(c * r["ms"] / 1e3 for (_, _, _, c), r in zip(roofline.SHAPES, rows))
+    assert result["layer_mix_gops"]["64"] == pytest.approx(ops / seconds / 1e9, rel=1e-2)
 
 
 def test_model_flops_of_minilm(default_bundle):
