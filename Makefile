@@ -47,7 +47,8 @@ lint: $(VENV)/.dev
 
 ## bundle: reproduce the shipped default bundle: teacher data -> train -> evaluate (recorded) -> export -> golden files
 bundle: $(VENV)/.dev
-	$(VENV)/bin/emolite annotations import-goemotions-gpt4 ../shared/data/goemotions_gpt4/*.csv --store runs/annotations.sqlite
+	$(VENV)/bin/emolite annotations import-goemotions-gpt4 ../shared/data/goemotions_gpt4/*.csv \
+	  ../shared/data/goemotions_gpt4/goemotions_complete_train_gpt_labels.tsv --store runs/annotations.sqlite
 	$(VENV)/bin/emolite train --config distill/configs/default.toml --out runs/default
 	$(VENV)/bin/emolite export runs/default/best --out runs/default/bundle --formats onnx
 	$(VENV)/bin/emolite evaluate fp32=runs/default/best int8=runs/default/bundle base=base \
