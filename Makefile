@@ -59,7 +59,7 @@ bundle: $(VENV)/.dev
 ## bench: the benchmark table on this machine (docs/benchmarks.md); --quick for a one-minute run
 bench: $(VENV)/.dev
 	mkdir -p out
-	$(VENV)/bin/emolite bench -v --json out/bench.json --markdown out/bench.md --plot out/bench.png
+	$(VENV)/bin/emolite bench -v --targets --json out/bench.json --markdown out/bench.md --plot out/bench.png
 
 ## arm-check: the SDK under qemu-user on emulated Cortex-A72/A76 against x86 (heavy, not part of test; root)
 arm-check: $(VENV)/.dev

@@ -66,6 +66,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-processes", action="store_true", help="skip the fresh-process cold-start/RSS runs")
     p.add_argument("--json", default=None, metavar="OUT", help="write the JSON report here")
     p.add_argument("--markdown", default=None, metavar="OUT", help="write the Markdown tables here")
+    p.add_argument("--targets", action="store_true",
+                   help="also show the project's own latency targets (the JSON report always has them)")
     p.add_argument(
         "--plot", default=None, metavar="OUT.png", help="latency-vs-length plot (needs matplotlib)"
     )
@@ -153,7 +155,7 @@ def _bench(args: argparse.Namespace) -> int:
             log.warning("report does not match its schema: %s", "; ".join(problems[:5]))
     else:
         log.info("jsonschema is not installed: the report is written unvalidated")
-    text = rep.markdown(result)
+    text = rep.markdown(result, targets=args.targets)
     print(text)
     if args.json:
         rep.write_json(result, args.json)

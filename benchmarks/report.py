@@ -30,12 +30,14 @@ def _f(value, digits: int = 2, suffix: str = "") -> str:
     return f"{value:.{digits}f}{suffix}"
 
 
-def markdown(report: dict) -> str:
-    """The summary tables: one row per subject and thread count, then targets, limit and machine."""
+def markdown(report: dict, targets: bool = False) -> str:
+    """The summary tables: one row per subject and thread count, then (for the project) targets, limit and
+    machine. Users comparing latency see their numbers only; `targets` adds the project's own goals."""
     parts = [_machine_line(report)]
     if report["system"]["emulation"]["emulated"]:
         parts.append("> **Emulated run**: timings below are emulator cost, not device latency.")
-    parts += [main_table(report), targets_table(report), roofline_lines(report), skipped_lines(report)]
+    parts += [main_table(report), targets_table(report) if targets else "", roofline_lines(report),
+              skipped_lines(report)]
     return "\n\n".join(p for p in parts if p) + "\n"
 
 

@@ -9,6 +9,7 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +151,9 @@ def cmd_annotate(args: argparse.Namespace) -> int:
         price_completion=args.price_completion,
     )
     items = read_texts(args.input, text_field=args.text_field, id_field=args.id_field)
-    with AnnotationStore(args.store) as store:
+    # A dry run reads what a store already holds but never creates one (an in-memory store stands in).
+    where = ":memory:" if args.dry_run and not Path(args.store).is_file() else args.store
+    with AnnotationStore(where) as store:
         if args.dry_run:
             _print_estimate(estimate(items, store, opts), args.json)
             return 0

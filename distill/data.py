@@ -94,10 +94,15 @@ def record_keys(record: Record) -> tuple[str, ...]:
 
 
 def store_examples(store: str | Path, split: str | None = "dev", teacher: str | None = None) -> list[Example]:
-    """Done records of the annotation store as Examples, optionally one source split and one teacher."""
+    """Done records of the annotation store as Examples, optionally of some source splits ("train,dev")
+    and one teacher."""
+    splits = None if split is None else {s.strip() for s in split.split(",") if s.strip()}
+    if splits is not None and "test" in splits:
+        raise TrainingDataError("test texts are for evaluation only; train on other splits (e.g. 'train,dev')")
     out = []
     for record in AnnotationStore(store, create=False).records(status="done"):
-        if split is not None and record_split(record) != split:
+        source = record_split(record)
+        if source == "test" or (splits is not None and source not in splits):  # test never trains
             continue
         if teacher is not None and record.teacher != teacher:
             continue
@@ -106,6 +111,17 @@ def store_examples(store: str | Path, split: str | None = "dev", teacher: str | 
             out.append(Example(str(record.id), record.text, keys))
     if not out:
         raise TrainingDataError(f"no usable teacher records in {store} (split={split!r}, teacher={teacher!r})")
+    return out
+
+
+def without_labels(examples: Sequence[Example], labels: Sequence[str]) -> list[Example]:
+    """The examples with `labels` removed from their keys; examples left with no key are dropped."""
+    drop = set(labels)
+    out = []
+    for ex in examples:
+        keys = tuple(k for k in ex.labels if k not in drop)
+        if keys:
+            out.append(Example(ex.id, ex.text, keys))
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,13 @@ def aligned_view(scorer: Scorer, eval_set: datasets.EvalSet) -> LabelView:
     if eval_set.kind == "regression":
         return view
     order = [view.labels.index(label) for label in eval_set.labels]
-    return LabelView(view.name, eval_set.labels, view.embeddings[order], view.thresholds[order], view.multi_label)
+    return replace(
+        view,
+        labels=eval_set.labels,
+        embeddings=view.embeddings[order],
+        thresholds=view.thresholds[order],
+        bias=None if view.bias is None else view.bias[order],
+    )
 
 
 def score_set(scorer: Scorer, eval_set: datasets.EvalSet, emb: np.ndarray) -> dict[str, float]:

@@ -142,3 +142,24 @@ def load_tokenizer(path: str | os.PathLike):
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(str(resolve_checkpoint(path)))
+
+
+def average_with_base(encoder: StudentEncoder, weight: float, base: str | os.PathLike = "base") -> StudentEncoder:
+    """Weight-space average `weight` * encoder + (1 - weight) * base, parameter by parameter (the scoring
+    head stays the encoder's). Averaging a fine-tuned model with the model it started from keeps some of
+    the start's general knowledge; weight 1 is the encoder itself."""
+    import copy
+
+    from transformers import AutoModel
+
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"weight must be in [0, 1], got {weight}")
+    start = AutoModel.from_pretrained(str(resolve_checkpoint(base))).state_dict()
+    mixed = copy.deepcopy(encoder)
+    state = mixed.transformer.state_dict()
+    for key, value in state.items():
+        if value.is_floating_point():
+            value.copy_(weight * value + (1.0 - weight) * start[key].to(value.dtype))
+    mixed.meta = {**encoder.meta, "weight_averaging": {"weight": weight, "base": str(base)}}
+    mixed.source = getattr(encoder, "source", None)
+    return mixed.eval()

@@ -35,6 +35,8 @@ from torch import nn
 from torch.optim.lr_scheduler import LRScheduler
 
 from emolite import scoring
+from emolite.catalog import DEFAULT_LABEL_SETS
+from emolite.emoji import default_names
 from emolite.errors import EmoliteError
 
 from . import calibrate, data, loss
@@ -54,13 +56,14 @@ class TrainConfigError(EmoliteError, ValueError):
 class TrainConfig:
     # data: the annotation store and which of its records to use
     store: str = "runs/annotations.sqlite"
-    split: str = "dev"  # source split of the annotated texts ("" = all)
+    split: str = "dev"  # source splits of the annotated texts, e.g. "train,dev" ("" = all but test)
     teacher: str = ""  # teacher model name ("" = any)
     holdout_fraction: float = 0.15  # teacher-labelled texts kept for checkpoint selection and calibration
     max_train_examples: int = 0  # 0 = all (tests use a few)
     max_heldout_examples: int = 0
     min_label_count: int = 1  # label keys seen fewer times are dropped from the vocabulary
     max_descriptors: int = 0  # free-form descriptors: keys scored per step (0 = whole vocabulary)
+    exclude_labels: list = field(default_factory=list)  # label keys never trained on (protocol folds)
     # descriptor augmentation
     views_per_label: int = 1  # descriptor texts per label key and step
     paraphrase_prob: float = 0.3
@@ -94,6 +97,8 @@ class TrainConfig:
     calibrate_label_sets: list = field(
         default_factory=lambda: ["goemotions", "ekman", "sentiment", "plutchik-8", "semeval-11"]
     )
+    probability_calibration: str = "none"  # none | platt: a set's own scale and per-label biases
+    label_members: bool = False  # grouped sets (ekman, sentiment) embed their member labels' prompts too
     # run
     seed: int = 1337
     threads: int = 1  # on a shared CPU one thread per process beat two (2.2-3 s vs 8-16 s a step)
@@ -160,6 +165,8 @@ def prepare_data(cfg: TrainConfig, examples: list[data.Example] | None = None) -
     if examples is None:
         examples = data.store_examples(cfg.store, cfg.split or None, cfg.teacher or None)
     train, heldout = data.holdout_split(examples, cfg.holdout_fraction, cfg.seed)
+    if cfg.exclude_labels:  # the held-out texts keep every label: the protocol scores the excluded ones there
+        train = data.without_labels(train, cfg.exclude_labels)
     train = train[: cfg.max_train_examples or None]
     heldout = heldout[: cfg.max_heldout_examples or None]
     views = data.DescriptorViews(paraphrase_prob=cfg.paraphrase_prob, definition_prob=cfg.definition_prob)
@@ -256,7 +263,10 @@ def make_scheduler(optimizer: torch.optim.Optimizer, total: int, warmup: int) ->
 
 # -- 4. loop helpers -----------------------------------------------------------------------------
 def tokenize(tokenizer, texts: list[str], max_length: int) -> dict[str, torch.Tensor]:
-    enc = tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+    """Token ids as the bundle will make them: emoji become their names first (emolite.emoji)."""
+    names = default_names()
+    enc = tokenizer([names.apply(t) for t in texts], padding=True, truncation=True, max_length=max_length,
+                    return_tensors="pt")
     return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
 
 
@@ -363,21 +373,40 @@ def resume(
     return blob["state"]
 
 
+def calibrate_encoder(encoder: StudentEncoder, d: Data, cfg: TrainConfig) -> tuple[dict, dict, dict]:
+    """(thresholds, per-set calibration, report) on the held-out teacher labels, as the config asks."""
+    scorer = TorchScorer(encoder, thresholds={}, batch_size=cfg.eval_batch_size, members=cfg.label_members,
+                         calibration={})
+    texts, keys = [ex.text for ex in d.heldout], [ex.labels for ex in d.heldout]
+    if cfg.probability_calibration == "platt":
+        sets = list(dict.fromkeys([*cfg.calibrate_label_sets, *DEFAULT_LABEL_SETS]))
+        thresholds, calibration, report = calibrate.calibrate_sets(
+            scorer, texts, keys, sets, cfg.calibration_min_support, cfg.calibration_shrink
+        )
+        return thresholds, calibration, report
+    if cfg.probability_calibration != "none":
+        raise TrainConfigError(f"probability_calibration must be 'none' or 'platt', got {cfg.probability_calibration!r}")
+    thresholds, report = calibrate.fit_thresholds(
+        scorer, texts, keys, cfg.calibrate_label_sets, cfg.calibration, cfg.calibration_min_support,
+        cfg.calibration_shrink, cfg.calibration_same_name,
+    )
+    return thresholds, {}, report
+
+
 def write_best(out: Path, d: Data, state: dict, cfg: TrainConfig) -> Path:
-    """Calibrate the best epoch's thresholds on held-out teacher labels and save it as OUT/best."""
+    """Calibrate the best epoch on held-out teacher labels and save it as OUT/best."""
     best = max(state["history"], key=lambda h: h["heldout_macro_ap"])
     encoder = StudentEncoder.from_pretrained(out / f"epoch-{best['epoch']}")
-    scorer = TorchScorer(encoder, thresholds={}, batch_size=cfg.eval_batch_size)
-    thresholds, report = calibrate.fit_thresholds(
-        scorer,
-        [ex.text for ex in d.heldout],
-        [ex.labels for ex in d.heldout],
-        cfg.calibrate_label_sets,
-        cfg.calibration,
-        cfg.calibration_min_support,
-        cfg.calibration_shrink,
-        cfg.calibration_same_name,
-    )
+    target = save_calibrated(encoder, out / "best", d, cfg, {
+        "selected_epoch": best["epoch"], "history": state["history"], "seconds": state.get("seconds")
+    }, load_tokenizer(out / f"epoch-{best['epoch']}"))
+    log.info("best epoch %d (held-out macro-AP %.4f) -> %s", best["epoch"], best["heldout_macro_ap"], target)
+    return target
+
+
+def save_calibrated(encoder: StudentEncoder, target: Path, d: Data, cfg: TrainConfig, run: dict, tokenizer) -> Path:
+    """Calibrate `encoder` and save it with its training record (data, config, calibration) at `target`."""
+    thresholds, calibration, report = calibrate_encoder(encoder, d, cfg)
     training = {
         "teacher": cfg.teacher or "any teacher in the store",
         "data": {
@@ -390,21 +419,21 @@ def write_best(out: Path, d: Data, state: dict, cfg: TrainConfig) -> Path:
         },
         "config": dataclasses.asdict(cfg),
         "config_hash": config_hash(cfg),
-        "selected_epoch": best["epoch"],
-        "history": state["history"],
-        "calibration": {"strategy": cfg.calibration, "source": "held-out teacher labels", "report": report},
-        "seconds": state.get("seconds"),
+        **run,
+        "calibration": {
+            "strategy": cfg.calibration,
+            "probability_calibration": cfg.probability_calibration,
+            "source": "held-out teacher labels",
+            "report": report,
+        },
     }
-    target = out / "best"
     if target.exists():
         shutil.rmtree(target)
-    tokenizer = load_tokenizer(out / f"epoch-{best['epoch']}")
     encoder.save_pretrained(
         target, tokenizer, label_templates=list(cfg.label_templates), thresholds=thresholds, training=training,
-        name=cfg.name,
+        name=cfg.name, calibration=calibration, label_members=cfg.label_members,
     )
     (target / "config.toml").write_text(to_toml(cfg))
-    log.info("best epoch %d (held-out macro-AP %.4f) -> %s", best["epoch"], best["heldout_macro_ap"], target)
     return target
 
 

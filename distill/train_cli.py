@@ -35,6 +35,36 @@ def register(sub) -> None:
                    help="also store the results in this checkpoint's emolite.json (export copies them)")
     q.set_defaults(func=cmd_evaluate)
 
+    q = sub.add_parser(
+        "protocol",
+        help="label-free selection numbers of models (held-out teacher labels only)",
+        description="Score models on the selection protocol's axes (distill/protocol.py): unseen emotions "
+        "(with --folds), unseen wording, coarse sets, in-domain; each at every --average weight.",
+    )
+    q.add_argument("models", nargs="+", metavar="[NAME=]CHECKPOINT", help="checkpoint folders or 'base'")
+    q.add_argument("--config", required=True, help="the training config whose held-out texts are used")
+    q.add_argument("--folds", default=None, help="folder of the fold models (emolite protocol-folds)")
+    q.add_argument("--average", default="1.0", help="comma-separated weights of the model vs the base encoder")
+    q.add_argument("--members", choices=("off", "on", "both"), default="off",
+                   help="grouped sets also embed their member labels' prompts")
+    q.add_argument("--out", required=True, help="report stem: writes STEM.json and STEM.md")
+    q.set_defaults(func=cmd_protocol)
+
+    q = sub.add_parser("protocol-folds", help="train the leave-labels-out fold models of the protocol")
+    q.add_argument("--config", required=True)
+    q.add_argument("--out", required=True, help="folder: one run per fold (fold0, fold1, ...)")
+    q.add_argument("--max-train-examples", type=int, default=12000)
+    q.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
+    q.set_defaults(func=cmd_protocol_folds)
+
+    q = sub.add_parser("average", help="average a checkpoint with the base encoder and calibrate it")
+    q.add_argument("checkpoint")
+    q.add_argument("--weight", type=float, required=True, help="weight of the checkpoint (1 = itself)")
+    q.add_argument("--config", required=True, help="training config: held-out texts and calibration settings")
+    q.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
+    q.add_argument("--out", required=True, help="checkpoint folder to write")
+    q.set_defaults(func=cmd_average)
+
 
 def cmd_train(args: argparse.Namespace) -> int:
     import logging
@@ -61,4 +91,79 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         evaluate.record(Path(args.record), report)
     print(evaluate.markdown(report))
     print(f"wrote {json_path} and {md_path}")
+    return 0
+
+
+def cmd_protocol(args: argparse.Namespace) -> int:
+    import logging
+    from dataclasses import replace
+    from pathlib import Path
+
+    from . import protocol
+    from .model import StudentEncoder, average_with_base
+    from .scoring import TorchScorer
+    from .train import load_config, prepare_data
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    cfg = load_config(args.config)
+    held = protocol.Heldout(prepare_data(replace(cfg, max_train_examples=1)).heldout)
+    weights = [float(w) for w in args.average.split(",")]
+    members = {"off": [False], "on": [True], "both": [False, True]}[args.members]
+    fold_encoders = None
+    if args.folds:
+        fold_encoders = [StudentEncoder.from_pretrained(Path(args.folds) / f"fold{f}" / "best")
+                         for f in range(protocol.FOLDS)]
+    rows = {}
+    for spec in args.models:
+        name, sep, path = spec.partition("=")
+        name, path = (name, path) if sep else (Path(spec).name or spec, spec)
+        encoder = StudentEncoder.from_pretrained(path)
+        for weight in weights if path != "base" else [1.0]:
+            mixed = encoder if weight == 1.0 else average_with_base(encoder, weight)
+            folds = None
+            if fold_encoders is not None:
+                folds = [TorchScorer(f if weight == 1.0 or path == "base" else average_with_base(f, weight),
+                                     thresholds={}, calibration={}) for f in fold_encoders]
+            for member in members:
+                label = f"{name} w={weight}" + (" members" if member else "")
+                scorer = TorchScorer(mixed, thresholds={}, members=member, calibration={})
+                rows[label] = protocol.evaluate(scorer, held, folds)
+                logging.info("%s: %s", label, rows[label])
+    protocol.write(rows, Path(args.out))
+    print(protocol.report(rows))
+    return 0
+
+
+def cmd_protocol_folds(args: argparse.Namespace) -> int:
+    import logging
+    from pathlib import Path
+
+    from . import protocol
+    from .train import load_config, train
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    cfg = load_config(args.config, args.set)
+    for fold, fold_cfg in enumerate(protocol.fold_configs(cfg, max_train_examples=args.max_train_examples)):
+        best = train(fold_cfg, Path(args.out) / f"fold{fold}")
+        print(f"fold {fold} (without {', '.join(fold_cfg.exclude_labels)}): {best}")
+    return 0
+
+
+def cmd_average(args: argparse.Namespace) -> int:
+    import logging
+    from pathlib import Path
+
+    from .model import StudentEncoder, average_with_base, load_tokenizer
+    from .train import load_config, prepare_data, save_calibrated
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    cfg = load_config(args.config, args.set)
+    encoder = StudentEncoder.from_pretrained(args.checkpoint)
+    mixed = average_with_base(encoder, args.weight)
+    d = prepare_data(cfg)
+    previous = encoder.meta.get("training") or {}
+    run = {k: previous.get(k) for k in ("selected_epoch", "history", "seconds")}
+    run["weight_averaging"] = {"weight": args.weight, "of": str(args.checkpoint), "with": "base"}
+    target = save_calibrated(mixed, Path(args.out), d, cfg, run, load_tokenizer(args.checkpoint))
+    print(f"wrote {target}")
     return 0

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from emolite import datasets, scoring
+from emolite import datasets, emoji, scoring
 from emolite.bundle import FORMAT_NAME, FORMAT_VERSION, validate_manifest, write_manifest
 from emolite.catalog import DEFAULT_LABEL_SETS, LABEL_SETS, TEMPLATES
 from emolite.errors import EmoliteError, InvalidInputError
@@ -29,6 +29,7 @@ from . import model_card, onnx_export, parity, tflite_export
 log = logging.getLogger(__name__)
 
 SEQUENCE_BUCKETS = (16, 32, 64, 128)
+EMOJI_FILE = "emoji.json"
 FORMATS = ("onnx", "tflite")
 GOLDEN_MIN_COSINE = 0.999
 # Golden vectors are recorded one text per run, as the classifier verifies them: onnxruntime's int8 quantises
@@ -165,7 +166,8 @@ def export_bundle(
     (out / "labels").mkdir(parents=True)
     bundle_tokenizer(encoder.source, max_length).save(str(out / "tokenizer.json"))
     write_vocab(encoder.source, out / "vocab.txt")
-    text_encoder = TextEncoder(out / "tokenizer.json", max_length)
+    shutil.copyfile(emoji.TABLE_FILE, out / EMOJI_FILE)  # the text pipeline's first step, as in training
+    text_encoder = TextEncoder(out / "tokenizer.json", max_length, emoji=emoji.EmojiNames.from_file(out / EMOJI_FILE))
 
     clock = time.perf_counter()
     format_meta = write_models(encoder, out, formats, text_encoder, keep_fp32)
@@ -179,7 +181,7 @@ def export_bundle(
     write_manifest(out, manifest)
 
     rule = gate_scoring(meta, manifest["scoring"], fp32_labels[parity.GATE_SET])
-    prompts = LABEL_SETS[parity.GATE_SET].prompts(templates)
+    prompts = LABEL_SETS[parity.GATE_SET].prompts(templates, members=bool(meta.get("label_members")))
     report = parity.gate_bundle(out, checkpoint, fp32_embed, rule, prompts, gate_texts)
     finish_bundle(out, manifest, report)
     if not report["pass"]:
@@ -231,7 +233,10 @@ def gate_scoring(
     """The gate set's decision rule exactly as the bundle ships it."""
     spec = LABEL_SETS[parity.GATE_SET]
     thresholds = np.asarray(label_thresholds(meta, parity.GATE_SET), dtype=np.float32)
-    scale, bias = float(manifest_scoring["logit_scale"]), float(manifest_scoring["logit_bias"])
+    own = (meta.get("calibration") or {}).get(parity.GATE_SET) or {}
+    scale = float(own.get("logit_scale") or manifest_scoring["logit_scale"])
+    bias = own.get("logit_bias")
+    bias = float(manifest_scoring["logit_bias"]) if bias is None else np.asarray(bias, np.float32)
     return parity.Scoring(list(spec.labels), label_rows, thresholds, spec.multi_label, scale, bias)
 
 
@@ -247,9 +252,11 @@ def write_label_sets(
     Returns the manifest entries and the rows per set, the gate set's included even when not shipped.
     """
     sets_meta, vectors = {}, {}
+    members = bool(meta.get("label_members"))
+    reports = ((meta.get("training") or {}).get("calibration") or {}).get("report") or {}
     for set_name in label_sets:
         spec = LABEL_SETS[set_name]
-        prompts = spec.prompts(templates)
+        prompts = spec.prompts(templates, members=members)
         emb = scoring.label_rows(embed, prompts)
         rel = f"labels/{set_name}.f32"
         emb.tofile(out / rel)
@@ -264,11 +271,25 @@ def write_label_sets(
             "prompts": prompts,
             "description": spec.description,
             "source": "fp32",
+            **set_calibration(meta, set_name, reports),
         }
     if parity.GATE_SET not in vectors:
         spec = LABEL_SETS[parity.GATE_SET]
-        vectors[parity.GATE_SET] = scoring.label_rows(embed, spec.prompts(templates))
+        vectors[parity.GATE_SET] = scoring.label_rows(embed, spec.prompts(templates, members=members))
     return sets_meta, vectors
+
+
+def set_calibration(meta: dict[str, Any], set_name: str, reports: dict[str, Any]) -> dict[str, Any]:
+    """A set's own scale and biases and its calibration report, when the checkpoint fitted them."""
+    own = (meta.get("calibration") or {}).get(set_name) or {}
+    out: dict[str, Any] = {}
+    if own.get("logit_scale") is not None:
+        out["logit_scale"] = float(own["logit_scale"])
+    if own.get("logit_bias") is not None:
+        out["logit_bias"] = [float(b) for b in own["logit_bias"]]
+    if set_name in reports:
+        out["calibration"] = {"source": "held-out teacher labels", **reports[set_name]}
+    return out
 
 
 def golden_embeddings(out: Path, formats: Sequence[str], text_encoder) -> dict[str, list]:
@@ -320,9 +341,11 @@ def build_manifest(
             "similarity": "cosine",
             **encoder.scoring(),
             "multi_label": "sigmoid(logit_scale * cos + logit_bias) >= threshold; at least the top label",
-            "single_label": "softmax(logit_scale * cos); argmax",
+            "single_label": "softmax(logit_scale * cos + logit_bias); argmax",
+            "per_set": "a label set's own logit_scale and logit_bias, when it has them, replace these",
             "default_threshold": 0.5,
         },
+        "preprocessing": {"emoji_names": EMOJI_FILE},
         "label_templates": list(templates),
         "default_label_set": "goemotions" if "goemotions" in sets_meta else next(iter(sets_meta)),
         "label_sets": sets_meta,

@@ -45,7 +45,7 @@ class Scoring:
     thresholds: np.ndarray
     multi_label: bool
     scale: float
-    bias: float
+    bias: float | np.ndarray  # one number, or one per label (a set's own calibration)
 
     def probabilities(self, vectors: np.ndarray, embeddings: np.ndarray | None = None) -> np.ndarray:
         """(n, k) probabilities against this set's label rows, or against other rows of the same labels."""
@@ -66,8 +66,8 @@ def scoring_from_bundle(bundle, name: str = GATE_SET) -> Scoring:
         label_set.embeddings,
         label_set.thresholds,
         label_set.multi_label,
-        float(manifest_scoring["logit_scale"]),
-        float(manifest_scoring.get("logit_bias", 0.0)),
+        float(manifest_scoring["logit_scale"]) if label_set.logit_scale is None else label_set.logit_scale,
+        float(manifest_scoring.get("logit_bias", 0.0)) if label_set.logit_bias is None else label_set.logit_bias,
     )
 
 

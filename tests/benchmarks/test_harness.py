@@ -114,6 +114,8 @@ def test_markdown_and_compare(report, tmp_path):
     assert "| emolite ONNX | int8" in text and "model p50 ms L=16" in text
     assert "% of the peak int8 GEMM rate; " in text and "Texts: 24 from " in text
     assert "TFLite" not in text or "not measured" in text
+    assert "| target |" not in text  # users see their numbers, not the project's goals...
+    assert "| target |" in rep.markdown(report, targets=True)  # ...unless asked (make bench)
     path = rep.write_json(report, tmp_path / "a.json")
     rows = rep.compare(rep.read_json(path), report)
     assert rows and rows[0]["subject"] == "onnx"

@@ -244,6 +244,17 @@ def test_cli_dry_run_sends_nothing(tmp_path, key_env, capsys):
     assert est["cost_usd"] == round((est["prompt_tokens"] * 2.5 + est["completion_tokens"] * 10) / 1e6, 4)
 
 
+def test_cli_dry_run_creates_no_store(tmp_path, key_env, capsys):
+    inp = tmp_path / "in.txt"
+    inp.write_text("first text\nsecond text\n")
+    store_path = tmp_path / "never.sqlite"
+    args = ["annotate", str(inp), "--store", str(store_path), "--model", "m", "--api-key-env", key_env, "--dry-run",
+            "--json"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["requests"] == 2
+    assert not store_path.exists() and not list(tmp_path.glob("never.sqlite*"))
+
+
 def test_key_never_stored_even_when_the_server_echoes_it(tmp_path, key_env, caplog):
     texts = ["[[echo]] the server echoes the auth header", "[[429:0.05,ok]] fine", "[[drop,ok]] dropped"]
     caplog.set_level(logging.DEBUG)

@@ -177,6 +177,15 @@ def test_export_load_and_evaluate_the_tiny_model(tiny_run, tmp_path, shared_data
 
     clf = emolite.load(bundle, backend="onnx")
     meta = json.loads((tiny_run / "best" / "emolite.json").read_text())
+    sets_meta = clf.bundle.manifest["label_sets"]
+    for name in ("goemotions", "ekman", "sentiment", "semeval-11"):  # calibration written at export
+        entry = sets_meta[name]
+        assert entry["logit_scale"] == pytest.approx(meta["calibration"][name]["logit_scale"])
+        assert len(entry["logit_bias"]) == len(entry["labels"]) and 0 <= entry["calibration"]["ece"] <= 1
+        assert min(entry["thresholds"]) >= 0.15
+    assert sets_meta["carer-6"]["logit_scale"] > 0 and "logit_bias" not in sets_meta["carer-6"]
+    assert clf.bundle.manifest["preprocessing"]["emoji_names"] in clf.bundle.manifest["files"]
+    assert len(sets_meta["ekman"]["prompts"]["joy"]) > len(sets_meta["carer-6"]["prompts"]["joy"])  # members
     thresholds = clf.bundle.manifest["label_sets"]["goemotions"]["thresholds"]
     assert np.allclose(thresholds, [meta["thresholds"]["goemotions"][k] for k in clf.bundle.label_set("goemotions").labels])
 
