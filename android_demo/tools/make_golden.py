@@ -4,6 +4,8 @@ Writes, under android_demo/core/src:
   test/resources/golden/tokens.json      token ids of >= 300 tricky strings, from the SDK's TextEncoder
   test/resources/golden/codepoints.json  per-block hashes of the normaliser / pre-tokeniser over every code point
   test/resources/golden/scoring.json     probabilities and decisions for given embeddings, by `emolite.scoring`
+                                         (also for label sets given their own logit_scale / logit_bias)
+  test/resources/golden/emoji.json       emoji table applied to a few hundred texts, and their token ids
   main/java/org/emolite/core/BertUnicodeData.java  the character classes of `tokenizers`, read off it by probing
 
 Nothing here hard-codes the bundle: every number comes from the bundle (default: the SDK's shipped one) and the
@@ -164,34 +166,93 @@ def tricky_strings() -> list[str]:
     return [c for c in cases if not (c in seen or seen.add(c))]
 
 
+def _text_files(bundle) -> list[str]:
+    """The bundle files its text pipeline reads: tokenizer.json, vocab.txt and the emoji table when it has one."""
+    tok = bundle.manifest["tokenizer"]
+    emoji_file = (bundle.manifest.get("preprocessing") or {}).get("emoji_names")
+    return [tok["file"], tok["vocab"]] + ([emoji_file] if emoji_file else [])
+
+
 def token_golden(bundle_dir: Path) -> dict:
+    """Token ids by the bundle's own text pipeline (`Bundle.text_encoder()`: with its emoji table if it has one)."""
     from emolite.bundle import Bundle
-    from emolite.text import TextEncoder
 
     bundle = Bundle.open(bundle_dir)
-    tok = bundle.manifest["tokenizer"]
-    encoder = TextEncoder(bundle.file(tok["file"]), bundle.max_seq_length, tok.get("pad_id", 0))
+    encoder = bundle.text_encoder()
     texts = tricky_strings()
     ids, truncated = encoder.encode(texts)
     cases = [
         {"text": t, "ids": i, "truncated": tr, "blank": not t.strip()}
         for t, i, tr in zip(texts, ids, truncated)
     ]
-    return {"source": _source(bundle, [tok["file"], tok["vocab"]]), "cases": cases}
+    return {"source": _source(bundle, _text_files(bundle), text=True), "cases": cases}
 
 
-def _source(bundle, files: list[str]) -> dict:
-    """Which bundle files the golden data depends on, so a stale golden file says so."""
+def _source(bundle, files: list[str], text: bool = False) -> dict:
+    """Which bundle files the golden data depends on, so a stale golden file says so; for text-pipeline data also
+    the manifest's `preprocessing` (null: none), so ids made without the emoji table are stale once it is added."""
     import tokenizers
 
     import emolite
 
+    source = {"bundle": bundle.manifest["name"], "files": {f: bundle.manifest["files"][f]["sha256"] for f in files}}
+    if text:
+        source["preprocessing"] = bundle.manifest.get("preprocessing")
     return {
-        "bundle": bundle.manifest["name"],
-        "files": {f: bundle.manifest["files"][f]["sha256"] for f in files},
+        **source,
         "emolite": emolite.__version__,
         "tokenizers": tokenizers.__version__,
         "regenerate": ".venv/bin/python android_demo/tools/make_golden.py",
+    }
+
+
+# -- emoji names -------------------------------------------------------------------------------------
+def emoji_golden(bundle_dir: Path) -> dict:
+    """The emoji table applied to a few hundred texts (`EmojiNames.apply`) and their token ids through the SDK's
+    TextEncoder with that table: the bundle's own pipeline when the bundle has the table, else the SDK's table
+    (`emolite.emoji.default_names()`, the file the export copies into bundles) with the bundle's tokenizer."""
+    from tricky_strings import emoji_strings
+
+    from emolite import emoji
+    from emolite.bundle import Bundle
+    from emolite.text import TextEncoder
+
+    bundle = Bundle.open(bundle_dir)
+    emoji_file = (bundle.manifest.get("preprocessing") or {}).get("emoji_names")
+    if emoji_file:
+        table_path, encoder = bundle.file(emoji_file), bundle.text_encoder()
+        table = encoder.emoji
+    else:
+        tok = bundle.manifest["tokenizer"]
+        table_path, table = emoji.TABLE_FILE, emoji.default_names()
+        encoder = TextEncoder(
+            bundle.file(tok["file"]), bundle.max_seq_length, tok.get("pad_id", 0),
+            tok.get("max_input_chars_per_word", 100), emoji=table,
+        )
+    # what the Java test asserts for every key, proved on the SDK first
+    for key, name in table.names.items():
+        if table.apply(key) != f" {name} " or table.apply(f"a{key}z") != f"a {name} z":
+            raise SystemExit(f"the SDK's table does not map {key!r} to ' {name} ': update make_golden.py")
+    texts = emoji_strings(table.names, np.random.default_rng(SEED), encoder.max_chars)
+    for t in texts:  # Java reads the texts from JSON: they must mean the same there (surrogates stay as they are)
+        if json.loads(json.dumps(t)) != t:
+            raise SystemExit(f"{t!r} does not survive JSON: drop it from emoji_strings")
+    ids, truncated = encoder.encode(texts)
+    cases = []
+    for t, i, tr in zip(texts, ids, truncated):
+        case = {"text": t, "mapped": table.apply(t), "ids": i, "truncated": tr}
+        if len(t) > encoder.max_chars:  # the SDK cuts first, then maps: what the tokenizer proper sees
+            case["preprocessed"] = table.apply(t[: encoder.max_chars])
+        cases.append(case)
+    return {
+        "source": _source(bundle, _text_files(bundle), text=True),
+        "table": {
+            "path": emoji_file or "sdk/emoji_names.json",  # in the bundle, else the SDK's copy (repo path)
+            "sha256": sha256_file(table_path),
+            "keys": len(table.names),
+        },
+        "max_input_chars": encoder.max_chars,
+        "cases": cases,
     }
 
 
@@ -239,13 +300,30 @@ def given_vectors(clf, rng: np.random.Generator, n_synthetic: int) -> dict[str, 
     return vectors
 
 
+def _scoring_fields(label_set) -> dict:
+    """A set's labels, thresholds and own calibration (null: the bundle's), as the SDK read them (float32)."""
+    bias = label_set.logit_bias
+    return {
+        "labels": list(label_set.labels),
+        "multi_label": label_set.multi_label,
+        "thresholds": [float(t) for t in label_set.thresholds],
+        "logit_scale": label_set.logit_scale,
+        "logit_bias": None if bias is None else [float(b) for b in bias],
+    }
+
+
+def _calibration(clf, label_set) -> tuple[float, float | np.ndarray]:
+    """The set's own logit_scale / logit_bias when it has them, else the bundle's (docs/bundle-format.md)."""
+    scale = clf.logit_scale if label_set.logit_scale is None else label_set.logit_scale
+    bias = clf.logit_bias if label_set.logit_bias is None else label_set.logit_bias
+    return scale, bias
+
+
 def _case(clf, name: str, vector: np.ndarray, label_set, multi: bool) -> dict | None:
     """One golden case, scored by the SDK's one scoring rule (`emolite.scoring`)."""
     from emolite import scoring
 
-    probs = scoring.probabilities(
-        vector[None, :], label_set.embeddings, clf.logit_scale, clf.logit_bias, multi
-    )[0]
+    probs = scoring.probabilities(vector[None, :], label_set.embeddings, *_calibration(clf, label_set), multi)[0]
     chosen = scoring.decide(probs, label_set.thresholds, multi)[0]
     order = scoring.ranking(probs)
     if _ambiguous(probs, label_set.thresholds if multi else None):
@@ -282,9 +360,7 @@ def check_classifier_uses_scoring(
                 "Classifier.scores no longer follows emolite.scoring for custom labels: update make_golden.py"
             )
     label_set = clf.bundle.label_set(clf.bundle.default_label_set)
-    probs = scoring.probabilities(
-        vectors, label_set.embeddings, clf.logit_scale, clf.logit_bias, label_set.multi_label
-    )
+    probs = scoring.probabilities(vectors, label_set.embeddings, *_calibration(clf, label_set), label_set.multi_label)
     chosen = scoring.decide(probs, label_set.thresholds, label_set.multi_label)
     for pred, p, c in zip(clf.predict(list(texts)), probs, chosen):
         order = scoring.ranking(p)
@@ -327,6 +403,46 @@ def custom_golden(clf, vectors: dict[str, np.ndarray], rng: np.random.Generator)
     }
 
 
+def calibrated_golden(clf, vectors: dict[str, np.ndarray], rng: np.random.Generator) -> dict:
+    """Label sets of the bundle given their own logit_scale and one logit_bias per label (seeded; the Java test
+    writes them into a re-sealed copy of the bundle), scored by `emolite.scoring` with the array bias. The
+    Classifier is first shown to score such a set by the same rule."""
+    from dataclasses import replace
+
+    from emolite import scoring
+
+    names = clf.label_sets()
+    sizes = {n: len(clf.bundle.label_set(n).labels) for n in names}
+    # the default set, the largest and the smallest (distinct, in the bundle's order)
+    picked = {clf.bundle.default_label_set, max(names, key=sizes.get), min(names, key=sizes.get)}
+    sets = {}
+    for name in [n for n in names if n in picked]:
+        base = clf.bundle.label_set(name)
+        scale = round(float(clf.logit_scale) * float(rng.uniform(0.5, 1.5)), 6)
+        # around the bundle's bias, as a fitted calibration is (centred on 0 the sigmoids saturate into near-ties)
+        bias = np.round(float(clf.logit_bias) + rng.normal(0.0, 1.5, size=len(base.labels)), 6).astype(np.float32)
+        sets[name] = replace(base, logit_scale=scale, logit_bias=bias)
+    stacked = np.stack(list(vectors.values()))
+    for label_set in sets.values():
+        for multi in (False, True):
+            want = scoring.probabilities(stacked, label_set.embeddings, label_set.logit_scale, label_set.logit_bias, multi)
+            if not np.allclose(clf._probabilities(stacked, label_set, multi), want, atol=1e-6):
+                raise SystemExit("Classifier no longer scores a set by its own logit_scale/logit_bias: update make_golden.py")
+    cases = [
+        c
+        for name, vector in vectors.items()
+        for label_set in sets.values()
+        for m in (True, False)
+        if (c := _case(clf, name, vector, label_set, m))
+    ]
+    return {
+        "sets": {
+            n: {"logit_scale": s.logit_scale, "logit_bias": [float(b) for b in s.logit_bias]} for n, s in sets.items()
+        },
+        "cases": cases,
+    }
+
+
 def scoring_golden(clf) -> dict:
     rng = np.random.default_rng(SEED)
     check_classifier_uses_scoring(clf)
@@ -337,15 +453,19 @@ def scoring_golden(clf) -> dict:
             label_set = clf.bundle.label_set(set_name)
             cases += [c for m in (True, False) if (c := _case(clf, name, vector, label_set, m))]
     custom = custom_golden(clf, vectors, rng)
+    calibrated = calibrated_golden(clf, {k: v for k, v in vectors.items() if not k.startswith("custom")}, rng)
     files = [m["file"] for m in clf.bundle.manifest["label_sets"].values()]
     return {
         "source": _source(clf.bundle, files),
         "logit_scale": clf.logit_scale,
         "logit_bias": clf.logit_bias,
+        # what the manifest says of each set beyond its .f32 file: a change makes the cases below stale
+        "label_sets": {n: _scoring_fields(clf.bundle.label_set(n)) for n in clf.label_sets()},
         "tolerance": 1e-5,
         "vectors": {k: f32_b64(v) for k, v in vectors.items()},
         "cases": cases,
         "custom": custom,
+        "calibrated": calibrated,
     }
 
 
@@ -362,6 +482,7 @@ def generate(bundle_dir: Path | None = None, clf=None) -> dict[Path, str]:
         GOLDEN_DIR / "tokens.json": dump_json(token_golden(bundle_dir)),
         GOLDEN_DIR / "codepoints.json": dump_json(codepoint_golden(bundle_dir)),
         GOLDEN_DIR / "scoring.json": dump_json(scoring_golden(clf)),
+        GOLDEN_DIR / "emoji.json": dump_json(emoji_golden(bundle_dir)),
     }
 
 

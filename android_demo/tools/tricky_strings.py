@@ -298,3 +298,79 @@ def random_mixes(rng: np.random.Generator, n: int) -> list[str]:
                 )
         out.append("".join(parts) if rng.random() < 0.5 else " ".join(parts))
     return out
+
+
+# -- emoji (the bundle's emoji table, applied before tokenisation) ---------------------------------------------------
+ZWJ, VS16, VS15, KEYCAP = "\u200d", "\ufe0f", "\ufe0e", "\u20e3"
+
+
+def _is_regional(c: str) -> bool:
+    return 0x1F1E6 <= ord(c) <= 0x1F1FF
+
+
+def emoji_strings(names: dict[str, str], rng: np.random.Generator, max_chars: int) -> list[str]:
+    """Texts for the emoji golden data: single keys of every kind (seeded samples of the table), sequences the
+    longest-match rule must get right, emoji among letters, punctuation, CJK and special tokens, and texts around
+    the SDK's cut of over-long input (`max_chars` code points), where the cut splits a ZWJ sequence."""
+    keys = sorted(names)
+
+    def sample(pool: list[str], k: int) -> list[str]:
+        return [pool[int(i)] for i in sorted(rng.choice(len(pool), size=min(k, len(pool)), replace=False))]
+
+    kinds = {
+        "skin tone": [k for k in keys if any(0x1F3FB <= ord(c) <= 0x1F3FF for c in k)],
+        "zwj": [k for k in keys if ZWJ in k],
+        "flag": [k for k in keys if len(k) == 2 and all(_is_regional(c) for c in k)],
+        "tag flag": [k for k in keys if any(0xE0020 <= ord(c) <= 0xE007F for c in k)],
+        "keycap": [k for k in keys if KEYCAP in k],
+        "vs16": [k for k in keys if VS16 in k],
+        "bmp single": [k for k in keys if len(k) == 1 and ord(k) < 0x10000],
+        "astral single": [k for k in keys if len(k) == 1 and ord(k) >= 0x10000],
+        "longest": [k for k in keys if len(k) == max(map(len, keys))],
+        "non-ascii name": [k for k in keys if not names[k].isascii()],
+    }
+    singles = sample(keys, 120)
+    for kind, pool in kinds.items():
+        singles += sample(pool, 24 if kind == "keycap" else 12)
+    # a key without its VS16 when only the VS16 form is a key, and the other way round (the selector is then kept)
+    singles += [k.replace(VS16, "") for k in sample(kinds["vs16"], 12) if k.replace(VS16, "") not in names][:6]
+    singles += [k + VS16 for k in sample(kinds["bmp single"], 12) if k + VS16 not in names][:6]
+
+    family = "👨\u200d👩\u200d👧\u200d👦"
+    hand = [
+        # plain ASCII: no key can match (keycaps start with ASCII but need U+20E3)
+        "I am happy :)", "<3 <3", ":-( :'(", "#1 fan, call 911 *now*", "ASCII only, no emoji at all.", "0",
+        # ASCII keycap starts in a text that is not all-ASCII
+        "#1 fan ❤", "call 911 ☎️", "1️⃣2️⃣3️⃣ go", "#️⃣ vs #⃣", "*⃣", "0⃣1", "10\u20e3", "#\ufe0f", "##\ufe0f\u20e3#", "é#\u20e3",
+        # emoji next to letters, digits, punctuation, CJK, special tokens, whitespace, controls
+        "I love it😍so much", "wow!!😂😂😂?", "(👍)", "\"😡\"", "😀.😀,😀", "我爱你❤️", "日本🇯🇵語", "한국👍어",
+        "😀[MASK]😀", "[SEP]🇫🇷", "😀\n😀\t😀", "😀\u00a0😀\u3000😀", "😀\u0000😀\u0007", "a😀b😀c", "x2😀", "😀2x",
+        "café☕ naïve 🙃 résumé", "e\u0301😀", "😀\u0301", "😀\u0301\u0301🏽", "ﬁ😀ﬂ", "ＡＢＣ😀",
+        # repeated emoji (the last ones truncate at max_seq_length pieces)
+        "😭😭😭😭😭", "😂" * 20, "🔥" * 60, "👍🏽" * 80,
+        # variation selectors, ZWJ, skin tones and regional indicators on their own or misplaced
+        VS16, VS15, VS16 * 3, "a\ufe0fb", "❤\ufe0e", "❤\ufe0f\ufe0f", ZWJ, "a\u200db", "🏽", "👍 🏽", "👍🏽🏽", "🏽👍",
+        "🇫", "🇫🇷🇯", "🇦🇨🇦", "🇺🇸🇫🇷🇩🇪", "🇫 🇷", "🇷🇫", "🇿🇿",
+        # ZWJ sequences whole, partial, extended, and with skin tones
+        family, family[:4], family[:5], ZWJ + "👩", family + ZWJ + "👦", family + family, "👩🏽\u200d💻", "🧑🏿\u200d🤝\u200d🧑🏻",
+        "❤️\u200d🔥", "❤\u200d🔥", "🏳️\u200d🌈", "🏳\u200d🌈", "🏴\u200d☠️", "👁️\u200d🗨️",
+        # subdivision flags (tag sequences), whole and broken
+        "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f", "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074",
+        "\U000e0067\U000e0062\U000e007f",
+        # lone surrogates beside emoji (the SDK shows them as U+FFFD after the table is applied)
+        "\ud83d😀", "😀\ude00", "\ud83d\u200d😀", "😀\ud83d",
+        # names that are not ASCII, or hold punctuation
+        "🇦🇽", "🇨🇮", "🇧🇱 🇸🇹", "⛑️", "🆙", "🅰️🅱️🆎🅾️", "🇹🇷",
+    ]
+    below = max_chars - 11
+    cut_cases = [
+        # the cut (in code points) splits the family after man + ZWJ + woman
+        " " * (max_chars - 3) + family + " joy",
+        # whitespace beyond the cut: nothing is left to tokenise, and the text is truncated
+        " " * (max_chars + 1) + "😀 joy",
+        # 11 UTF-16 units but 7 code points: under the cut in code points, over it in UTF-16 units
+        " " * below + family + "!",
+    ]
+    out = singles + hand + cut_cases
+    seen: set[str] = set()
+    return [t for t in out if not (t in seen or seen.add(t))]

@@ -203,6 +203,28 @@ public final class Manifest {
         return entry;
     }
 
+    /**
+     * {@code preprocessing.emoji_names}: the emoji table's path, or null when the manifest has no
+     * {@code preprocessing} (older bundles: the text is tokenised as it is). Any other preprocessing step is refused.
+     */
+    public String emojiNamesFile() {
+        if (!json.has("preprocessing") || json.isNull("preprocessing")) {
+            return null;
+        }
+        JSONObject pre = json.optJSONObject("preprocessing");
+        if (pre == null) {
+            throw new EmoliteException.BundleException("manifest field 'preprocessing' is not an object; re-export the bundle");
+        }
+        for (String key : Json.keys(pre)) {
+            if (!"emoji_names".equals(key)) {
+                throw new EmoliteException.BundleException("manifest preprocessing step '" + key + "' is not one this app "
+                        + "implements (its token ids would differ from the Python SDK's); update the app");
+            }
+        }
+        String file = pre.isNull("emoji_names") ? "" : Json.str(pre, "emoji_names");
+        return file.isEmpty() ? null : file; // as the SDK: an empty entry means no table
+    }
+
     public double logitScale() {
         return Json.num(Json.obj(json, "scoring"), "logit_scale");
     }

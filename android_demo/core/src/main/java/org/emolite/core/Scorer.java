@@ -6,9 +6,11 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The bundle's scoring rule (docs/bundle-format.md, sdk/classifier.py): cos = E . e; multi-label
- * p = sigmoid(s * cos + b), predicted = the best label and every other at or over its threshold; single-label
- * p = softmax(s * cos), predicted = argmax. Sums run in double; results are float32 like the SDK's.
+ * The bundle's scoring rule (docs/bundle-format.md, sdk/scoring.py): cos = E . e; multi-label
+ * p_i = sigmoid(s * cos_i + b_i), predicted = the best label and every other at or over its threshold; single-label
+ * p = softmax(s * cos + b), predicted = argmax. s and b_i are the label set's own logit_scale / logit_bias[i] when
+ * it has them, else the bundle's scoring.logit_scale / scoring.logit_bias (a scalar, which cancels in the softmax).
+ * Sums run in double; results are float32 like the SDK's.
  */
 public final class Scorer {
     private final double scale;
@@ -26,16 +28,17 @@ public final class Scorer {
     /** Probabilities in the label set's row order. */
     public float[] probabilities(float[] embedding, LabelSet set, boolean multiLabel) {
         int n = set.labels.size();
+        double s = set.logitScale != null ? set.logitScale : scale;
         double[] logits = new double[n];
         double max = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {
-            logits[i] = scale * dot(set.embeddings[i], embedding);
+            logits[i] = s * dot(set.embeddings[i], embedding) + (set.logitBias != null ? set.logitBias[i] : bias);
             max = Math.max(max, logits[i]);
         }
         float[] out = new float[n];
         if (multiLabel) {
             for (int i = 0; i < n; i++) {
-                out[i] = (float) (1.0 / (1.0 + Math.exp(-(logits[i] + bias))));
+                out[i] = (float) (1.0 / (1.0 + Math.exp(-logits[i])));
             }
             return out;
         }

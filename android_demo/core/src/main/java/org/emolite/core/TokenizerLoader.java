@@ -9,7 +9,7 @@ import org.json.JSONObject;
 
 /**
  * Builds the tokenizer from a bundle: settings from the manifest, vocabulary from vocab.txt, special tokens from
- * tokenizer.json; and refuses a tokenizer.json (the file the Python SDK runs) that asks for anything this port
+ * tokenizer.json, the emoji table from {@code preprocessing.emoji_names} (when there is one); and refuses a tokenizer.json (the file the Python SDK runs) that asks for anything this port
  * does not do, because its ids would silently differ from the SDK's.
  */
 public final class TokenizerLoader {
@@ -23,10 +23,14 @@ public final class TokenizerLoader {
         manifest.file(tokenizerFile);
         Map<String, Integer> vocab = readVocab(Streams.readUtf8(source, vocabFile));
         JSONObject hf = Json.parse(Streams.readUtf8(source, tokenizerFile), tokenizerFile);
-        return build(tok, vocab, hf);
+        return build(tok, vocab, hf, EmojiNames.read(manifest, source));
     }
 
     static WordPieceTokenizer build(JSONObject tok, Map<String, Integer> vocab, JSONObject hf) {
+        return build(tok, vocab, hf, null);
+    }
+
+    static WordPieceTokenizer build(JSONObject tok, Map<String, Integer> vocab, JSONObject hf, EmojiNames emoji) {
         if (!"wordpiece".equals(tok.optString("type", "wordpiece"))) {
             throw unsupported("manifest tokenizer.type '" + tok.optString("type") + "'");
         }
@@ -46,7 +50,7 @@ public final class TokenizerLoader {
         checkIds(tok, vocab);
         checkPostProcessor(Json.obj(hf, "post_processor"), cls, sep);
         return new WordPieceTokenizer(vocab, specialTokens(hf.optJSONArray("added_tokens")), normalizer, prefix, maxChars,
-                Json.integer(tok, "max_seq_length"), unk, cls, sep);
+                Json.integer(tok, "max_seq_length"), unk, cls, sep, emoji);
     }
 
     /** vocab.txt: one token per line, line number = id. */

@@ -6,9 +6,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * BERT tokenisation with the Python SDK's results: special tokens written in the text, normaliser, whitespace
- * and punctuation split, greedy longest-match WordPiece, [CLS]/[SEP], truncation (docs/bundle-format.md).
- * Build it with {@link TokenizerLoader}, which checks the bundle's tokenizer.json asks for nothing else.
+ * The bundle's text pipeline with the Python SDK's results (its TextEncoder): an over-long text cut first, then the
+ * emoji table (when the bundle has one, {@link EmojiNames}), then BERT tokenisation: special tokens written in the
+ * text, normaliser, whitespace and punctuation split, greedy longest-match WordPiece, [CLS]/[SEP], truncation
+ * (docs/bundle-format.md). Build it with {@link TokenizerLoader}, which checks the bundle's tokenizer.json asks for
+ * nothing else.
  */
 public final class WordPieceTokenizer {
     private final Map<String, Integer> vocab;
@@ -21,9 +23,11 @@ public final class WordPieceTokenizer {
     private final int unkId;
     private final int clsId;
     private final int sepId;
+    private final EmojiNames emoji; // null: the bundle has no emoji table
+    private final int maxInputChars;
 
     WordPieceTokenizer(Map<String, Integer> vocab, Map<String, Integer> specialTokens, BertNormalizer normalizer,
-            String prefix, int maxCharsPerWord, int maxLength, int unkId, int clsId, int sepId) {
+            String prefix, int maxCharsPerWord, int maxLength, int unkId, int clsId, int sepId, EmojiNames emoji) {
         this.vocab = vocab;
         this.specialTokens = new ArrayList<String>(specialTokens.keySet());
         this.specialIds = new ArrayList<Integer>(specialTokens.values());
@@ -34,16 +38,49 @@ public final class WordPieceTokenizer {
         this.unkId = unkId;
         this.clsId = clsId;
         this.sepId = sepId;
+        this.emoji = emoji;
+        // The SDK's TextEncoder cuts longer texts (in code points) before anything else and flags them truncated:
+        // every piece holds at least one character and a longer word is one [UNK], so a prefix this long gives
+        // more pieces than the model keeps (unless it is mostly whitespace: the cut still decides, as in the SDK).
+        this.maxInputChars = 2 * maxLength * (maxCharsPerWord + 1);
     }
 
     public int maxLength() {
         return maxLength;
     }
 
-    /** [CLS] pieces [SEP], the pieces cut to maxLength - 2. */
+    /** The bundle's emoji table, or null when it has none. */
+    public EmojiNames emojiNames() {
+        return emoji;
+    }
+
+    /** Texts longer than this many code points are cut to it before anything else (and flagged truncated). */
+    public int maxInputChars() {
+        return maxInputChars;
+    }
+
+    /**
+     * What the tokenizer proper sees, in the SDK's order: the text cut to {@link #maxInputChars()} code points, then
+     * every emoji replaced by its name (when the bundle has the table).
+     */
+    public String preprocess(String text) {
+        String cut = cut(text);
+        return emoji == null ? cut : emoji.apply(cut);
+    }
+
+    private String cut(String text) {
+        if (text.length() <= maxInputChars || text.codePointCount(0, text.length()) <= maxInputChars) {
+            return text;
+        }
+        return text.substring(0, text.offsetByCodePoints(0, maxInputChars));
+    }
+
+    /** [CLS] pieces [SEP], the pieces cut to maxLength - 2; truncated when pieces were dropped or the text was cut. */
     public Encoding encode(String text) {
+        String cut = cut(text);
+        boolean wasCut = cut.length() < text.length();
         List<Integer> pieces = new ArrayList<Integer>();
-        String clean = replaceLoneSurrogates(text);
+        String clean = replaceLoneSurrogates(emoji == null ? cut : emoji.apply(cut));
         int start = 0;
         while (start <= clean.length()) {
             int[] match = nextSpecial(clean, start);  // {position, index} or null
@@ -64,7 +101,7 @@ public final class WordPieceTokenizer {
             ids[i + 1] = pieces.get(i);
         }
         ids[keep + 1] = sepId;
-        return new Encoding(ids, keep < pieces.size());
+        return new Encoding(ids, keep < pieces.size() || wasCut);
     }
 
     /** Leftmost, then longest, special token at or after {@code from}: they are matched on the raw text. */

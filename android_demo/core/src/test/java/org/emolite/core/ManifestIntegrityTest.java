@@ -67,20 +67,64 @@ public class ManifestIntegrityTest {
         });
     }
 
+    /** The bias the default set is scored with: its own (first label's) when it has one, else the bundle's. */
     @Test
     public void logitBiasPlus8IsRefused() throws Exception {
         expectAnswerChangingEditRefused("logit_bias + 8", m -> {
-            JSONObject scoring = m.getJSONObject("scoring");
-            scoring.put("logit_bias", scoring.getDouble("logit_bias") + 8);
+            JSONArray own = defaultSet(m).optJSONArray("logit_bias");
+            if (own != null) {
+                own.put(0, own.getDouble(0) + 8);
+            } else {
+                JSONObject scoring = m.getJSONObject("scoring");
+                scoring.put("logit_bias", scoring.getDouble("logit_bias") + 8);
+            }
         });
     }
 
+    /** The scale the default set is scored with: its own when it has one, else the bundle's. */
     @Test
     public void logitScaleTimes3IsRefused() throws Exception {
         expectAnswerChangingEditRefused("logit_scale x 3", m -> {
-            JSONObject scoring = m.getJSONObject("scoring");
-            scoring.put("logit_scale", scoring.getDouble("logit_scale") * 3);
+            JSONObject owner = defaultSet(m).has("logit_scale") && !defaultSet(m).isNull("logit_scale") ? defaultSet(m)
+                    : m.getJSONObject("scoring");
+            owner.put("logit_scale", owner.getDouble("logit_scale") * 3);
         });
+    }
+
+    /** A per-label bias given to (or changed in) the default set: the set's own calibration is protected too. */
+    @Test
+    public void setOwnLogitBiasIsRefused() throws Exception {
+        expectAnswerChangingEditRefused("the default set's own logit_bias", m -> {
+            JSONObject set = defaultSet(m);
+            JSONArray bias = set.optJSONArray("logit_bias");
+            if (bias == null) {
+                bias = new JSONArray();
+                for (int i = 0; i < set.getJSONArray("labels").length(); i++) {
+                    bias.put(m.getJSONObject("scoring").getDouble("logit_bias"));
+                }
+                set.put("logit_bias", bias);
+            }
+            bias.put(0, bias.getDouble(0) + 8);
+        });
+    }
+
+    /** The emoji table changes token ids: a changed table is refused by file verification like any listed file. */
+    @Test
+    public void changedEmojiTableIsRefused() throws Exception {
+        File dir = TestData.bundleWithEmojiTable(tmp);
+        if (dir.equals(TestData.bundleDir())) {
+            dir = TestData.copyOfBundle(tmp);
+        }
+        Path table = TestData.emojiTableOf(dir).toPath();
+        String text = new String(Files.readAllBytes(table), Streams.UTF8);
+        Files.delete(table);
+        Files.write(table, text.replace("\"red heart\"", "\"red heard\"") /* same size: the sha256 decides */.getBytes(Streams.UTF8));
+        try {
+            Bundle.open(new DirectorySource(dir), true);
+            fail("a changed emoji table was accepted");
+        } catch (EmoliteException.BundleException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("fails its sha256 check"));
+        }
     }
 
     @Test

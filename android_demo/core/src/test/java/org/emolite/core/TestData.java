@@ -40,14 +40,26 @@ final class TestData {
         return golden;
     }
 
-    /** Golden data made from other bundle files is stale: say how to regenerate instead of failing obscurely. */
+    /**
+     * Golden data made from other bundle files, or (text pipeline) with another {@code preprocessing}, is stale: say
+     * how to regenerate instead of failing obscurely.
+     */
     static void assertFresh(JSONObject source) throws IOException, JSONException {
         JSONObject files = source.getJSONObject("files");
         Manifest manifest = Manifest.read(new DirectorySource(bundleDir()));
         for (String file : Json.keys(files)) {
-            String want = manifest.file(file).sha256;
-            if (!want.equals(files.getString(file))) {
+            Manifest.FileEntry entry = manifest.files().get(file);
+            if (entry == null || !entry.sha256.equals(files.getString(file))) {
                 throw new AssertionError("golden data was made from another " + file + "; regenerate: " + source.getString("regenerate"));
+            }
+        }
+        if (source.has("preprocessing")) {
+            JSONObject pre = source.optJSONObject("preprocessing");
+            String want = pre == null || pre.isNull("emoji_names") ? null : pre.getString("emoji_names");
+            String have = manifest.emojiNamesFile();
+            if (want == null ? have != null : !want.equals(have)) {
+                throw new AssertionError("golden data was made with preprocessing " + source.get("preprocessing")
+                        + ", the bundle has emoji_names " + have + "; regenerate: " + source.getString("regenerate"));
             }
         }
     }
@@ -93,6 +105,52 @@ final class TestData {
     static void reseal(File dir) throws IOException {
         byte[] manifest = Files.readAllBytes(dir.toPath().resolve(Manifest.FILE));
         Files.write(dir.toPath().resolve(Manifest.DIGEST_FILE), (sha256(manifest) + "\n").getBytes(Streams.UTF8));
+    }
+
+    /** Writes manifest.json and a matching manifest.sha256: what the SDK's writer does. */
+    static void seal(File dir, JSONObject manifest) throws IOException, JSONException {
+        writeManifestJson(dir, manifest);
+        reseal(dir);
+    }
+
+    /** Writes a file into the bundle and lists it in the manifest's files with its size and sha256 (not sealed). */
+    static void addFile(File dir, JSONObject manifest, String relpath, byte[] content) throws IOException, JSONException {
+        Path target = dir.toPath().resolve(relpath);
+        Files.createDirectories(target.getParent());
+        Files.deleteIfExists(target); // may be a symlink to the original bundle's file
+        Files.write(target, content);
+        manifest.getJSONObject("files").put(relpath, new JSONObject().put("bytes", content.length).put("sha256", sha256(content)));
+    }
+
+    /** -Demolite.emoji_table (the Makefile passes the SDK's sdk/emoji_names.json), else that file beside android_demo/. */
+    static File sdkEmojiTable() {
+        String given = System.getProperty("emolite.emoji_table");
+        File file = given != null ? new File(given) : new File("../sdk/emoji_names.json");
+        if (!file.isFile()) {
+            throw new IllegalStateException("no emoji table at " + file.getAbsolutePath() + "; pass -Demolite.emoji_table=FILE");
+        }
+        return file;
+    }
+
+    /**
+     * A bundle with the emoji table: the shipped one when it has it (after a re-export), else a re-sealed copy to
+     * which the SDK's table is added as the export does (emoji.json, listed in files, preprocessing.emoji_names).
+     */
+    static File bundleWithEmojiTable(TemporaryFolder tmp) throws IOException, JSONException {
+        if (Manifest.read(new DirectorySource(bundleDir())).emojiNamesFile() != null) {
+            return bundleDir();
+        }
+        File dir = copyOfBundle(tmp);
+        JSONObject manifest = readManifestJson(dir);
+        addFile(dir, manifest, "emoji.json", Files.readAllBytes(sdkEmojiTable().toPath()));
+        manifest.put("preprocessing", new JSONObject().put("emoji_names", "emoji.json"));
+        seal(dir, manifest);
+        return dir;
+    }
+
+    /** The emoji table file a bundle names (its own bytes, read here rather than by the code under test). */
+    static File emojiTableOf(File bundle) throws IOException, JSONException {
+        return new File(bundle, readManifestJson(bundle).getJSONObject("preprocessing").getString("emoji_names"));
     }
 
     /** Lowercase hex sha256, computed here rather than by the code under test. */
