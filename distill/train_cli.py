@@ -31,6 +31,8 @@ def register(sub) -> None:
     q.add_argument("--data", default=None, help="data folder (default ../shared/data or $EMOLITE_DATA)")
     q.add_argument("--limit", type=int, default=0, help="first N rows of each set only (quick checks)")
     q.add_argument("--no-anchor", action="store_true", help="leave out the GPT-4 anchor row")
+    q.add_argument("--adapt", action="store_true",
+                   help="also score each model after label-free prior adaptation (unlabelled train-split texts)")
     q.add_argument("--record", default=None, metavar="CHECKPOINT",
                    help="also store the results in this checkpoint's emolite.json (export copies them)")
     q.set_defaults(func=cmd_evaluate)
@@ -85,7 +87,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from . import evaluate
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    report = evaluate.run(args.models, Path(args.data) if args.data else None, args.limit, not args.no_anchor)
+    report = evaluate.run(
+        args.models, Path(args.data) if args.data else None, args.limit, not args.no_anchor, adapt=args.adapt
+    )
     json_path, md_path = evaluate.write(report, Path(args.out))
     if args.record:
         evaluate.record(Path(args.record), report)

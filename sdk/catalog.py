@@ -92,14 +92,25 @@ class LabelSetSpec:
     multi_label: bool
     description: str
 
-    def prompts(self, templates: tuple[str, ...] = TEMPLATES) -> dict[str, list[str]]:
+    def prompts(self, templates: tuple[str, ...] = TEMPLATES, members: bool = False) -> dict[str, list[str]]:
+        """label -> the texts whose mean embedding is its row: the word in each template and its definition;
+        with `members`, a grouped set's label also gets the prompts of the GoEmotions labels it groups
+        (a prototype: Ekman "joy" is also approval, gratitude, admiration...)."""
+        groups = GOEMOTIONS_GROUPS.get(self.name, {}) if members else {}
         out = {}
         for label in self.labels:
-            texts = [t.format(label=label) for t in templates]
-            if label in DEFINITIONS:
-                texts.append(f"{label}: {DEFINITIONS[label]}")
-            out[label] = texts
+            out[label] = _word_prompts(label, templates)
+            for member in groups.get(label, ()):
+                if member != label:
+                    out[label] += _word_prompts(member, templates)
         return out
+
+
+def _word_prompts(label: str, templates: tuple[str, ...]) -> list[str]:
+    texts = [t.format(label=label) for t in templates]
+    if label in DEFINITIONS:
+        texts.append(f"{label}: {DEFINITIONS[label]}")
+    return texts
 
 
 LABEL_SETS: dict[str, LabelSetSpec] = {

@@ -373,9 +373,7 @@ class Classifier:
         label_set, multi = self._resolve_labels(labels, multi_label)
         key = _set_key(label_set, multi)
         vectors, _ = self._embed(items)
-        priors = self._probabilities(vectors, label_set, multi).mean(axis=0)
-        log_priors = np.log(np.clip(priors.astype(np.float64), 1e-6, None))
-        offsets = -strength * (log_priors - log_priors.mean())
+        offsets = scoring.prior_offsets(self._probabilities(vectors, label_set, multi), strength)
         adapted = copy.copy(self)
         adapted._offsets = {**self._offsets, key: (self._offsets.get(key, 0.0) + offsets).astype(np.float32)}
         return adapted

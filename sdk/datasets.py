@@ -222,6 +222,24 @@ def semeval_ei_reg(root: Path, limit: int = 0) -> list[EvalSet]:
     return out
 
 
+def domain_texts(eval_set: str, root: Path | None = None, n: int = 2000, seed: int = 0) -> list[str] | None:
+    """Unlabelled texts of an evaluation set's domain: a fixed sample of its *train* split, texts only (for
+    label-free prior adaptation); None when the set has no train split here."""
+    root = root or data_dir()
+    if eval_set.startswith("semeval-ec"):
+        with open(_need(root / "semeval2018_ec" / "E-c-En-train.txt"), newline="", encoding="utf-8") as f:
+            reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+            next(reader)
+            texts = [row[1] for row in reader]  # column 1 is the tweet; the label columns are not read
+    elif eval_set.startswith("carer"):
+        lines = _need(root / "carer" / "train.txt").read_text(encoding="utf-8").splitlines()[1:]
+        texts = [line.rsplit(";", 1)[0] for line in lines if line.strip()]  # the label after ';' is dropped
+    else:
+        return None
+    pick = np.random.default_rng(seed).choice(len(texts), size=min(n, len(texts)), replace=False)
+    return [texts[i] for i in sorted(pick)]
+
+
 def gpt4_test_labels(root: Path | None = None) -> dict[str, list[str] | None]:
     """GPT-4's labels of the GoEmotions test texts by comment id; None for a failed annotation."""
     return {r.id: None if r.labels is None else list(r.labels) for r in gpt4_rows("test", root)}

@@ -54,6 +54,18 @@ def decide(probs: np.ndarray, thresholds: np.ndarray, multi_label: bool) -> np.n
     return chosen
 
 
+def prior_offsets(domain_probs: np.ndarray, strength: float = 1.0) -> np.ndarray:
+    """Logit offsets that correct for the label priors of a domain, from probabilities on its texts.
+
+    The mean probability of each label over the domain's (unlabelled) texts estimates its prior there; each
+    label's logit is lowered by `strength` times the log of that prior, relative to the mean over labels.
+    For a softmax this divides each probability by its prior and renormalises (label-free prior correction).
+    """
+    priors = np.asarray(domain_probs, np.float64).mean(axis=0)
+    log_priors = np.log(np.clip(priors, 1e-6, None))
+    return (-strength * (log_priors - log_priors.mean())).astype(np.float32)
+
+
 def ranking(probs: np.ndarray) -> np.ndarray:
     """Label indices by decreasing probability, ties in label order (one row -> one order)."""
     return np.argsort(-np.asarray(probs), axis=-1, kind="stable")

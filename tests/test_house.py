@@ -182,3 +182,27 @@ def test_write_manifest_round_trips(tmp_path, default_bundle):
     assert set(manifest["files"]) == {"tokenizer.json", "vocab.txt"}
     raw = (tmp_path / "manifest.json").read_bytes()
     assert bundle.check_manifest_digest(tmp_path, raw) == (tmp_path / "manifest.sha256").read_text().strip()
+
+
+def test_prior_offsets_divide_a_softmax_by_the_domain_priors():
+    domain = np.array([[0.7, 0.2, 0.1], [0.5, 0.3, 0.2]])
+    offsets = scoring.prior_offsets(domain)
+    priors = domain.mean(axis=0)
+    np.testing.assert_allclose(offsets, -(np.log(priors) - np.log(priors).mean()), rtol=1e-6)
+    logits = np.array([[1.0, 0.5, 0.2]])
+    corrected = np.exp(logits + offsets)
+    corrected /= corrected.sum()
+    plain = np.exp(logits) / np.exp(logits).sum()
+    np.testing.assert_allclose(corrected, (plain / priors) / (plain / priors).sum(), rtol=1e-5)
+    assert np.all(scoring.prior_offsets(domain, strength=0.0) == 0)
+
+
+def test_domain_texts_are_texts_only(shared_data):
+    from emolite import datasets
+
+    carer = datasets.domain_texts("carer-6", shared_data, n=50)
+    semeval = datasets.domain_texts("semeval-ec-11", shared_data, n=50)
+    assert len(carer) == 50 and len(semeval) == 50
+    labels = {"sadness", "joy", "love", "anger", "fear", "surprise"}
+    assert not any(t.rsplit(";", 1)[-1] in labels for t in carer) and not any("\t" in t for t in semeval)
+    assert datasets.domain_texts("goemotions-28", shared_data) is None
