@@ -100,9 +100,12 @@ def unseen_emotions(fold_scorers: Sequence, held: Heldout, folds: int = FOLDS) -
     return round(float(np.mean(values)), 4)
 
 
-def evaluate(scorer, held: Heldout, fold_scorers: Sequence | None = None) -> dict[str, Any]:
-    """Every axis for one model (unseen_emotions only when its fold models are given)."""
-    emb = scorer.embed(held.texts)
+def evaluate(
+    scorer, held: Heldout, fold_scorers: Sequence | None = None, emb: np.ndarray | None = None
+) -> dict[str, Any]:
+    """Every axis for one model (unseen_emotions only when its fold models are given); `emb` are the
+    held-out embeddings when already computed."""
+    emb = scorer.embed(held.texts) if emb is None else emb
     out: dict[str, Any] = {
         "unseen_wording": wording(scorer, emb, held),
         "coarse": coarse(scorer, emb, held),

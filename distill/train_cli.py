@@ -124,14 +124,21 @@ def cmd_protocol(args: argparse.Namespace) -> int:
         encoder = StudentEncoder.from_pretrained(path)
         for weight in weights if path != "base" else [1.0]:
             mixed = encoder if weight == 1.0 else average_with_base(encoder, weight)
-            folds = None
-            if fold_encoders is not None:
-                folds = [TorchScorer(f if weight == 1.0 or path == "base" else average_with_base(f, weight),
-                                     thresholds={}, calibration={}) for f in fold_encoders]
+            unseen = None
+            if fold_encoders is not None:  # the fold models get the same treatment as the model
+                if path == "base":  # never trained: the base encoder is its own fold model
+                    folds = [TorchScorer(encoder, thresholds={}, calibration={})] * protocol.FOLDS
+                else:
+                    folds = [TorchScorer(f if weight == 1.0 else average_with_base(f, weight), thresholds={},
+                                         calibration={}) for f in fold_encoders]
+                unseen = protocol.unseen_emotions(folds, held)
+            emb = None
             for member in members:
                 label = f"{name} w={weight}" + (" members" if member else "")
                 scorer = TorchScorer(mixed, thresholds={}, members=member, calibration={})
-                rows[label] = protocol.evaluate(scorer, held, folds)
+                emb = scorer.embed(held.texts) if emb is None else emb
+                rows[label] = {**protocol.evaluate(scorer, held, emb=emb),
+                               **({} if unseen is None else {"unseen_emotions": unseen})}
                 logging.info("%s: %s", label, rows[label])
     protocol.write(rows, Path(args.out))
     print(protocol.report(rows))

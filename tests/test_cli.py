@@ -83,7 +83,7 @@ def test_threshold_and_batch_size_options(capsys):
     code2, out, _ = run(capsys, "predict", *texts, "--threshold", "0.99", "--json")
     high = [json.loads(line) for line in out.splitlines()]
     assert code == code2 == 0
-    assert all(len(r["predicted"]) > 5 for r in low) and all(len(r["predicted"]) == 1 for r in high)
+    assert all(len(r["predicted"]) >= 3 for r in low) and all(len(r["predicted"]) == 1 for r in high)
     code, _, err = run(capsys, "predict", "hi", "--threshold", "1.5")
     assert code == 2 and "threshold" in err
     code, _, err = run(capsys, "predict", "hi", "--labels", "carer-6", "--threshold", "0.3")

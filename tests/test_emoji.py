@@ -53,3 +53,12 @@ def test_a_bad_table_is_refused(tmp_path, content):
     path.write_text(content)
     with pytest.raises(BundleIntegrityError):
         emoji.EmojiNames.from_file(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "fitting"),
+    [("😡", {"anger", "annoyance"}), ("😭", {"sadness", "grief"}), ("😂", {"amusement", "joy"}),
+     ("❤️", {"love"}), ("😱", {"fear", "surprise"})],
+)
+def test_single_emoji_texts_get_a_fitting_top_label(clf, text, fitting):
+    assert clf.predict(text).labels[0] in fitting
