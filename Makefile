@@ -51,7 +51,7 @@ bundle: $(VENV)/.dev
 	  ../shared/data/goemotions_gpt4/goemotions_complete_train_gpt_labels.tsv --store runs/annotations.sqlite
 	$(VENV)/bin/emolite train --config distill/configs/default.toml --out runs/default
 	$(VENV)/bin/emolite export runs/default/best --out runs/default/bundle --formats onnx
-	$(VENV)/bin/emolite evaluate fp32=runs/default/best int8=runs/default/bundle base=base \
+	$(VENV)/bin/emolite evaluate int8=runs/default/bundle fp32=runs/default/best base=base --adapt \
 	  --out runs/default/eval --record runs/default/best
 	$(VENV)/bin/emolite export runs/default/best --out sdk/bundles/default --formats onnx,tflite
 	$(MAKE) -C android_demo golden

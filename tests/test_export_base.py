@@ -14,7 +14,9 @@ TEXTS = ["I am furious with you", "what a lovely day", "ok", "我今天很难过
 
 def test_exported_bundle_is_complete_and_verified(base_bundle):
     manifest = json.loads((base_bundle / "manifest.json").read_text())
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == emolite.bundle.FORMAT_VERSION
+    assert (base_bundle / "manifest.sha256").read_text().strip() == sha256_of(base_bundle / "manifest.json")
+    assert manifest["preprocessing"]["emoji_names"] in manifest["files"]
     assert manifest["encoder"]["parameters"] > 20_000_000 and manifest["encoder"]["embedding_dim"] == 384
     for rel, meta in manifest["files"].items():
         assert (base_bundle / rel).stat().st_size == meta["bytes"]
@@ -27,10 +29,12 @@ def test_int8_bundle_agrees_with_pytorch_fp32(base_bundle):
     import torch
 
     from emolite.distill.model import StudentEncoder, load_tokenizer
+    from emolite.emoji import default_names
 
     encoder = StudentEncoder.from_pretrained("base")
     tokenizer = load_tokenizer("base")
-    batch = tokenizer(TEXTS, padding=True, truncation=True, max_length=128, return_tensors="pt")
+    texts = [default_names().apply(t) for t in TEXTS]  # the bundle's text pipeline reads emoji as words
+    batch = tokenizer(texts, padding=True, truncation=True, max_length=128, return_tensors="pt")
     with torch.no_grad():
         reference = encoder(batch["input_ids"], batch["attention_mask"]).numpy()
     got = emolite.load(base_bundle).embed(TEXTS)

@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from emolite import datasets
 from emolite.distill import train as train_mod
-from emolite.distill.data import DescriptorViews, epoch_batches, store_examples
+from emolite.distill.data import DescriptorViews, TrainingDataError, epoch_batches, store_examples
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "distill" / "configs" / "tiny.toml"
@@ -93,9 +94,13 @@ def test_store_gives_only_dev_teacher_pairs(store):
     examples = store_examples(store, "dev", "gpt-4")
     assert len(examples) == 5289  # 5,426 dev rows less 137 failed annotations
     ids = {e.id for e in examples}
-    test_ids = {e.id for e in store_examples(store, "test")}
-    assert not ids & test_ids
+    test_ids = {r.id for r in datasets.gpt4_rows("test")}
+    assert len(test_ids) == 5427 and not ids & test_ids
     assert all(e.labels for e in examples)
+    everything = {e.id for e in store_examples(store, None)}  # no split named: still never the test texts
+    assert everything == ids and not everything & test_ids
+    with pytest.raises(TrainingDataError, match="evaluation only"):
+        store_examples(store, "dev,test")
 
 
 def test_batches_are_deterministic_and_targets_follow_labels(store):
