@@ -12,8 +12,10 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
+# The plain SDK as a user installs it (a regular install: no editable-install notices); `make dev` and
+# `make test` replace it with an editable install of everything.
 $(VENV)/.sdk: pyproject.toml | $(PY)
-	$(PIP) install -q -e .
+	$(PIP) install -q .
 	touch $@
 
 $(VENV)/.dev: pyproject.toml | $(PY)
