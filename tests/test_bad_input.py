@@ -36,37 +36,34 @@ def edit_manifest(bundle, change, resign: bool = True) -> None:
 
 
 # -- texts -----------------------------------------------------------------------------------------
+TYPE_ERROR, VALUE_ERROR = (errors.InputTypeError, TypeError, ValueError), (errors.InvalidInputError, ValueError, TypeError)
+
+
 @pytest.mark.parametrize(
-    ("texts", "message"),
+    ("texts", "message", "kind"),
     [
-        (None, "None"),
-        (b"raw bytes", "decode"),
-        (42, "int"),
-        ({"a": 1}, "dict"),
-        (["fine", None], "index 1"),
-        (["fine", b"bytes"], "index 1"),
-        (["ok", 3.5], "index 1 is float"),
-        ([1, "ok"], "index 0 is int"),
+        (None, "None", TYPE_ERROR),
+        (b"raw bytes", "decode", TYPE_ERROR),
+        (42, "int", TYPE_ERROR),
+        ({"a": 1}, "dict", TYPE_ERROR),
+        (["fine", None], "index 1", TYPE_ERROR),
+        (["fine", b"bytes"], "index 1", TYPE_ERROR),
+        (["ok", 3.5], "index 1 is float", TYPE_ERROR),
+        ([1, "ok"], "index 0 is int", TYPE_ERROR),
+        (["ok", "fine", ""], "index 2 is empty", VALUE_ERROR),
+        (["   \n\t"], "index 0 is empty", VALUE_ERROR),
+        ("", "empty", VALUE_ERROR),
+        (" ", "empty", VALUE_ERROR),
     ],
 )
-def test_wrong_types_raise_type_error(clf, texts, message):
+def test_bad_texts_raise_typed_errors(clf, texts, message, kind):
+    """Wrong types are TypeErrors (not ValueErrors), empty texts ValueErrors (not TypeErrors); both EmoliteErrors."""
+    error, builtin, other = kind
     for call in (clf.predict, clf.embed, lambda t: clf.scores(t, "ekman")):
-        with pytest.raises(errors.InputTypeError, match=message) as info:
+        with pytest.raises(error, match=message) as info:
             call(texts)
-        assert isinstance(info.value, TypeError) and isinstance(info.value, emolite.EmoliteError)
-        assert not isinstance(info.value, ValueError)
-
-
-@pytest.mark.parametrize(
-    ("texts", "message"),
-    [(["ok", "fine", ""], "index 2 is empty"), (["   \n\t"], "index 0 is empty"), ("", "empty"), (" ", "empty")],
-)
-def test_empty_texts_raise_value_error(clf, texts, message):
-    for call in (clf.predict, clf.embed, lambda t: clf.scores(t, "ekman")):
-        with pytest.raises(errors.InvalidInputError, match=message) as info:
-            call(texts)
-        assert isinstance(info.value, ValueError) and isinstance(info.value, emolite.EmoliteError)
-        assert not isinstance(info.value, TypeError)
+        assert isinstance(info.value, builtin) and isinstance(info.value, emolite.EmoliteError)
+        assert not isinstance(info.value, other)
 
 
 def test_lone_surrogates_and_control_characters_are_defined(clf):

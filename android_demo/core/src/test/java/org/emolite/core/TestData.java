@@ -7,7 +7,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
+import org.json.JSONArray;
 import org.json.JSONException;
 import org.json.JSONObject;
 import org.junit.rules.TemporaryFolder;
@@ -28,6 +31,30 @@ final class TestData {
 
     static Bundle bundle() throws IOException {
         return Bundle.open(new DirectorySource(bundleDir()), false);
+    }
+
+    /** The "cases" of a golden file as JUnit parameters: a readable name (prefix, index, the text cut at 60) and the case. */
+    static List<Object[]> goldenCases(String file, String prefix) throws IOException, JSONException {
+        JSONArray cases = golden(file).getJSONArray("cases");
+        List<Object[]> out = new ArrayList<Object[]>();
+        for (int i = 0; i < cases.length(); i++) {
+            JSONObject c = cases.getJSONObject(i);
+            String quoted = JSONObject.quote(c.getString("text"));
+            out.add(new Object[] {prefix + i + ": " + (quoted.length() > 60 ? quoted.substring(0, 60) + "..." : quoted), c});
+        }
+        return out;
+    }
+
+    /** A golden case's token ids and truncation flag equal what `tokenizer` gives for its text. */
+    static void assertTokensEqualPython(JSONObject golden, WordPieceTokenizer tokenizer) throws JSONException {
+        JSONArray ids = golden.getJSONArray("ids");
+        int[] want = new int[ids.length()];
+        for (int i = 0; i < want.length; i++) {
+            want[i] = ids.getInt(i);
+        }
+        Encoding got = tokenizer.encode(golden.getString("text"));
+        org.junit.Assert.assertArrayEquals(want, got.ids);
+        org.junit.Assert.assertEquals("truncated", golden.getBoolean("truncated"), got.truncated);
     }
 
     static JSONObject golden(String name) throws IOException, JSONException {
