@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip
 # torch from the local CPU wheel; a bare `torch` requirement would pull a multi-GB CUDA build.
 TORCH  := torch==2.13.0
 
-.PHONY: run test lint venv sdk dev bundle clean bench arm-check wheel
+.PHONY: run test lint venv sdk dev bundle model-l3 clean bench arm-check wheel
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,14 @@ bundle: $(VENV)/.dev
 	  --out runs/default/eval --record runs/default/best
 	$(VENV)/bin/emolite export runs/default/best --out sdk/bundles/default --formats onnx,tflite
 	$(MAKE) -C android_demo golden
+
+## model-l3: the smaller model package (three of the default's layers, trained again): after `make bundle`
+model-l3: $(VENV)/.dev
+	$(VENV)/bin/emolite train --config distill/configs/minilm-l3.toml --out runs/minilm-l3
+	$(VENV)/bin/emolite export runs/minilm-l3/best --out runs/minilm-l3/bundle --formats onnx,tflite
+	$(VENV)/bin/emolite evaluate int8=runs/minilm-l3/bundle fp32=runs/minilm-l3/best \
+	  --out runs/minilm-l3/eval --record runs/minilm-l3/best
+	$(PY) models/build.py minilm-l3 runs/minilm-l3/bundle
 
 ## bench: the benchmark table on this machine (docs/benchmarks.md); --quick for a one-minute run
 bench: $(VENV)/.dev

@@ -1,5 +1,5 @@
-"""`emolite bench`: latency, throughput, memory, size and cost of the SDK and its peers; `--compare`;
-`--arm-check`. Nothing heavy is imported until the command runs."""
+"""`emolite bench`: latency, throughput, memory, size and cost of the SDK and its peers, speed and quality
+of the installed models; `--compare`; `--arm-check`. Nothing heavy is imported until the command runs."""
 
 from __future__ import annotations
 
@@ -29,13 +29,28 @@ def _names(value: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip())
 
 
+def _models(value: str) -> tuple[str, ...]:
+    return () if value.strip().lower() == "none" else _names(value)
+
+
+def _count(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a number of texts, got '{value}'") from exc
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 (all) or more, got '{value}'")
+    return n
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `emolite bench` to the CLI's subcommands."""
     p = sub.add_parser(
         "bench",
         help="benchmark latency, throughput, memory, size and cost (docs/benchmarks.md)",
-        description="Benchmark the SDK's backends and their peers (PyTorch fp32, ONNX fp32) on this machine. "
-        "Prints a Markdown table; --json writes the full report (schema: benchmarks/schema.json).",
+        description="Benchmark the SDK's backends and their peers (PyTorch fp32, ONNX fp32, "
+        "sentence-transformers) on this machine, and the installed models' speed and quality. "
+        "Prints Markdown tables; --json writes the full report (schema: benchmarks/schema.json).",
     )
     p.add_argument(
         "bundle", nargs="?", default=None, help="bundle directory or archive (default: the shipped one)"
@@ -44,7 +59,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--backends",
         type=_names,
         default=None,
-        help="comma-separated subjects: onnx, tflite, onnx-fp32, pytorch-fp32 (default: all)",
+        help="comma-separated subjects: onnx, tflite, onnx-fp32, pytorch-fp32, sentence-transformers "
+        "(default: all)",
+    )
+    p.add_argument(
+        "--models",
+        type=_models,
+        default=None,
+        help="installed models to compare, speed and quality: comma-separated names or bundle paths, or "
+        "'none' (default: every installed model, emolite.registry)",
+    )
+    p.add_argument(
+        "--quality-texts",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="GoEmotions test texts scored per model and backend (default: all 5,427; --quick: 500)",
     )
     p.add_argument("--threads", type=_ints, default=None, help="thread counts, e.g. 1,2 (default: 1,2)")
     p.add_argument("--lengths", type=_ints, default=None, help="token lengths, e.g. 16,32,64,128")
@@ -62,14 +92,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="fp32 encoder checkpoint of the peers and of the ARM check's fp32 reference (default: base; "
         "the ARM check uses base only for a bundle of the base encoder)",
     )
-    p.add_argument("--quick", action="store_true", help="short run (under a minute): 1 thread, lengths 16,64")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="short run: 1 thread, lengths 16,64, short timings, quality on 500 texts",
+    )
     p.add_argument("--no-processes", action="store_true", help="skip the fresh-process cold-start/RSS runs")
     p.add_argument("--json", default=None, metavar="OUT", help="write the JSON report here")
     p.add_argument("--markdown", default=None, metavar="OUT", help="write the Markdown tables here")
-    p.add_argument("--targets", action="store_true",
-                   help="also show the project's own latency targets (the JSON report always has them)")
     p.add_argument(
-        "--plot", default=None, metavar="OUT.png", help="latency-vs-length plot (needs matplotlib)"
+        "--targets",
+        action="store_true",
+        help="also show the project's own targets (the JSON report always has them)",
+    )
+    p.add_argument(
+        "--plot",
+        default=None,
+        metavar="OUT.png",
+        help="latency-vs-length plot, and the installed models' quality-vs-latency plot in OUT-quality.png "
+        "(needs matplotlib)",
     )
     p.add_argument("--compare", nargs=2, default=None, metavar=("A.json", "B.json"), help="print B/A ratios")
     p.add_argument("--arm-check", action="store_true", help="run the aarch64 qemu check (docs/benchmarks.md)")
@@ -123,6 +164,8 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         "threads": args.threads,
         "lengths": args.lengths,
         "batches": args.batch,
+        "models": args.models,
+        "quality_texts": args.quality_texts,
     }
     from dataclasses import replace
 
@@ -164,9 +207,10 @@ def _bench(args: argparse.Namespace) -> int:
 
         Path(args.markdown).write_text(text, encoding="utf-8")
     if args.plot:
-        from .plot import plot_latency
+        from .plot import plot_latency, plot_quality, quality_plot_path
 
         plot_latency(result, args.plot)
+        log.info("wrote %s and %s", args.plot, plot_quality(result, quality_plot_path(args.plot)))
     return 0
 
 

@@ -10,6 +10,7 @@ LABELS = {
     "tflite": "emolite TFLite",
     "onnx-fp32": "ONNX fp32",
     "pytorch-fp32": "PyTorch fp32",
+    "sentence-transformers": "sentence-transformers fp32",
 }
 
 
@@ -31,13 +32,19 @@ def _f(value, digits: int = 2, suffix: str = "") -> str:
 
 
 def markdown(report: dict, targets: bool = False) -> str:
-    """The summary tables: one row per subject and thread count, then (for the project) targets, limit and
-    machine. Users comparing latency see their numbers only; `targets` adds the project's own goals."""
+    """The summary tables: one row per subject and thread count, the installed models (speed and quality),
+    then (for the project) targets, limit and machine. Users comparing latency see their numbers only;
+    `targets` adds the project's own goals."""
     parts = [_machine_line(report)]
     if report["system"]["emulation"]["emulated"]:
         parts.append("> **Emulated run**: timings below are emulator cost, not device latency.")
-    parts += [main_table(report), targets_table(report) if targets else "", roofline_lines(report),
-              skipped_lines(report)]
+    parts += [
+        main_table(report),
+        models_table(report),
+        targets_table(report) if targets else "",
+        roofline_lines(report),
+        skipped_lines(report),
+    ]
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
@@ -51,8 +58,8 @@ def _machine_line(report: dict) -> str:
     texts = report["texts"]
     return (
         f"Machine: {s['cpu_model']}, {s['cores']['usable']} cores, {s['os']}, Python {s['python']}, {versions}; "
-        f"load average {load[0] if load else '?'} at start. Texts: {texts['used']} from {texts['source']}. "
-        f"Timing: {report['timing_kind']}."
+        f"load average {load[0] if load else '?'} at start; emolite {s.get('emolite_install', '?')} install. "
+        f"Texts: {texts['used']} from {texts['source']}. Timing: {report['timing_kind']}."
     )
 
 
@@ -93,16 +100,95 @@ def main_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+def models_table(report: dict) -> str:
+    """One row per installed model: its fastest int8 backend at 1 thread on the same texts, and its quality."""
+    entries = report.get("models") or []
+    if not entries:
+        return ""
+    q = report.get("quality") or {}
+    head = [
+        "model",
+        "encoder",
+        "int8 model MB",
+        "e2e p50 ms, 1 thread (per int8 backend)",
+        "fastest",
+        "speed-up vs default",
+        f"{q.get('metric', 'GoEmotions-28 macro-F1')}",
+        "vs default",
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    notes = []
+    for e in entries:
+        if not e.get("available"):
+            notes.append(f"- model {e['name']} not measured: {e.get('skipped_reason')}")
+            continue
+        enc = e["encoder"]
+        params = enc.get("parameters")
+        size = ", ".join(
+            f"{b} {_f(e['formats'][b]['bytes'] / 1e6, 1)}" for b in (r["backend"] for r in e["backends"])
+        )
+        per_backend = ", ".join(
+            f"{r['backend']} {_f(r['e2e_texts']['p50'])}" if r.get("available") else f"{r['backend']} -"
+            for r in e["backends"]
+        )
+        for r in e["backends"]:
+            if not r.get("available"):
+                notes.append(
+                    f"- model {e['name']}, {r['backend']} backend not measured: {r.get('skipped_reason')}"
+                )
+        quality = e.get("quality") or {}
+        f1 = _f(quality.get("macro_f1"), 3)
+        scored = [r for r in e["backends"] if r.get("macro_f1") is not None]
+        if quality.get("source") == "recorded":
+            f1 += " (recorded)"
+        elif quality.get("source") == "measured" and len(scored) > 1:
+            f1 += " (" + ", ".join(f"{r['backend']} {_f(r['macro_f1'], 3)}" for r in scored) + ")"
+        vs = e.get("vs_default") or {}
+        cells = [
+            f"**{e['name']}**" if e["default"] else e["name"],
+            f"{enc['layers']} layers" + (f", {params / 1e6:.1f}M" if params else ""),
+            size,
+            per_backend,
+            e.get("fastest_backend") or "-",
+            "1 (reference)" if e["default"] else _f(vs.get("speedup"), 2, "x"),
+            f1,
+            "-" if e["default"] or vs.get("macro_f1_delta") is None else f"{vs['macro_f1_delta']:+.3f}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", quality_line(report)]
+    return "\n".join(lines + ([""] + notes if notes else []))
+
+
+def quality_line(report: dict) -> str:
+    q = report.get("quality") or {}
+    if q.get("source") == "measured":
+        capped = (
+            f"the first {q['texts']} of {q['available']} texts (capped: --quick or --quality-texts)"
+            if q.get("capped")
+            else f"all {q['texts']} texts"
+        )
+        return (
+            f"Quality: {q['metric']} of the SDK's own multi-label decisions (`clf.predict(texts, "
+            f'labels="goemotions")` `.predicted`) against the human labels of {q["data"]}, {capped}; '
+            f"{q['scorer']}. Speed: batch-1 e2e median at 1 thread on the same {report['texts']['used']} texts "
+            "for every model and backend, timed interleaved; a model's figure is its fastest int8 backend's."
+        )
+    return f"Quality: the figures the bundles' manifests record (`evaluation`); {q.get('note') or 'not measured'}."
+
+
 def targets_table(report: dict) -> str:
     if not report["targets"]:
         return ""
     lines = ["| target | subject | goal | measured | met |", "|---|---|---|---|---|"]
     for t in report["targets"]:
         met = {True: "yes", False: "**no**", None: "n/a"}[t["met"]]
-        lines.append(
-            f"| {t['description']} | {LABELS.get(t['subject'], t['subject'])}, {t['threads']} thread "
-            f"| {t['target']} | {_f(t['measured'])} | {met} |"
-        )
+        subject = f"{LABELS.get(t['subject'], t['subject'])}, {t['threads']} thread" if t["subject"] else "-"
+        if t.get("reference"):
+            subject += f" vs {LABELS.get(t['reference'], t['reference'])}"
+        measured = _f(t["measured"], 3 if t["name"] == "smaller_f1_delta" else 2)
+        if t.get("note"):
+            measured = f"{measured} ({t['note']})" if t["measured"] is not None else t["note"]
+        lines.append(f"| {t['description']} | {subject} | {t['target']} | {measured} | {met} |")
     return "\n".join(lines)
 
 

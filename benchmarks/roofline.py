@@ -107,6 +107,15 @@ def gemm_benchmark(threads: int, rows: tuple[int, ...], min_time_s: float = 0.2)
     }
 
 
+def vocab_size(bundle_root: str | Path) -> int:
+    """Word pieces in the bundle's vocabulary file (30522, BERT's, when the file is missing)."""
+    from emolite.bundle import read_manifest
+
+    root = Path(bundle_root)
+    vocab = root / read_manifest(root)["tokenizer"].get("vocab", "vocab.txt")
+    return sum(1 for _ in open(vocab, encoding="utf-8")) if vocab.is_file() else 30522
+
+
 def encoder_shape(manifest: dict, vocab_size: int) -> dict:
     """Layers, hidden and intermediate size of a BERT-style encoder from the manifest.
 

@@ -3,7 +3,9 @@
 Every subject is a `Classifier` over some backend, so end-to-end numbers always include the same
 tokenisation and scoring code and differ only in the runtime. SDK subjects come from `emolite.load`;
 peers wrap their runtime in a backend and are checked against the bundle's golden vectors (the cosine is
-reported, not enforced). This is the benchmarks' one door to the distill and export stages (the encoder,
+reported, not enforced). The sentence-transformers peer is what a user of that library runs: its own
+`SentenceTransformer.encode` (its tokenizer, batching and normalisation) in fp32, then the SDK's scoring.
+This is the benchmarks' one door to the distill and export stages (the encoder,
 the fp32 ONNX export, the export's probe texts); torch and the export stage are imported only inside the
 functions that need them, so the SDK-only path never imports them.
 """
@@ -22,11 +24,12 @@ import numpy as np
 import emolite
 from emolite.bundle import Bundle
 from emolite.classifier import Classifier
+from emolite.errors import RuntimeVerificationError
 
 log = logging.getLogger(__name__)
 
 SDK_BACKENDS = ("onnx", "tflite")
-PEERS = ("onnx-fp32", "pytorch-fp32")
+PEERS = ("onnx-fp32", "pytorch-fp32", "sentence-transformers")
 ALL_SUBJECTS = SDK_BACKENDS + PEERS
 
 
@@ -62,6 +65,8 @@ def make_subject(
         return _onnx_fp32_subject(bundle, threads, checkpoint)
     if name == "pytorch-fp32":
         return _torch_subject(bundle, threads, checkpoint)
+    if name == "sentence-transformers":
+        return _st_subject(bundle, threads, checkpoint)
     raise ValueError(f"unknown subject '{name}'; choose from: {', '.join(ALL_SUBJECTS)}")
 
 
@@ -74,8 +79,8 @@ def _sdk_subject(name: str, bundle_path, threads: int) -> Subject:
         )
     try:
         clf = emolite.load(bundle_path, backend=name, threads=threads)
-    except emolite.BackendUnavailableError as exc:
-        raise SubjectUnavailable(str(exc)) from exc
+    except (emolite.BackendUnavailableError, RuntimeVerificationError) as exc:
+        raise SubjectUnavailable(str(exc)) from exc  # a runtime that fails the golden check is not measured
     runtime = "onnxruntime" if name == "onnx" else "ai-edge-litert"
     return Subject(
         name=name,
@@ -149,6 +154,50 @@ class TorchBackend:
         return out.numpy()
 
 
+class SentenceTransformersBackend:
+    """A `sentence_transformers.SentenceTransformer` on the CPU: `encode` for texts, its modules for ids."""
+
+    name = "sentence-transformers"
+    batch_invariant = True
+
+    def __init__(self, model, threads: int):
+        import torch
+
+        torch.set_num_threads(threads)
+        self.torch = torch
+        self.model = model.eval()
+
+    def encode(self, items: list[str], batch_size: int) -> np.ndarray:
+        return self.model.encode(
+            items,
+            batch_size=batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+
+    def run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        t = self.torch
+        features = {
+            "input_ids": t.from_numpy(input_ids),
+            "attention_mask": t.from_numpy(attention_mask),
+            "token_type_ids": t.zeros_like(t.from_numpy(input_ids)),
+        }
+        with t.inference_mode():
+            out = self.model(features)["sentence_embedding"]
+        return t.nn.functional.normalize(out, dim=-1).numpy()
+
+
+class SentenceTransformersClassifier(PeerClassifier):
+    """Texts embedded by `SentenceTransformer.encode` (its own tokenisation), scored by the SDK."""
+
+    def _embed(self, items, batch_size=None, progress=None):
+        if not items:
+            return np.empty((0, self.bundle.dim), dtype=np.float32), []
+        vectors = self.backend.encode(list(items), batch_size or self.batch_size)
+        return np.asarray(vectors, dtype=np.float32), [False] * len(items)
+
+
 def load_encoder(checkpoint: str):
     """The student encoder (sentence-transformers style mean pooling) from the distill stage."""
     try:
@@ -190,6 +239,38 @@ def _torch_subject(bundle_path, threads: int, checkpoint: str) -> Subject:
     backend = TorchBackend(encoder, threads)
     info = {"checkpoint": str(encoder.source)}
     return _peer("pytorch-fp32", bundle_path, backend, threads, f"torch {_version('torch')}", weights, info)
+
+
+def _st_subject(bundle_path, threads: int, checkpoint: str) -> Subject:
+    folder = checkpoint_folder(checkpoint)
+    try:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:
+        raise SubjectUnavailable(
+            f"sentence-transformers is not installed (pip install sentence-transformers): {exc}"
+        ) from exc
+    try:
+        model = SentenceTransformer(str(folder), device="cpu")
+    except (OSError, ValueError) as exc:
+        raise SubjectUnavailable(f"sentence-transformers cannot load '{folder}': {exc}") from exc
+    bundle = Bundle.open(bundle_path, verify=False)
+    model.max_seq_length = int(
+        bundle.manifest["tokenizer"].get("max_seq_length", 128)
+    )  # the SDK's truncation
+    backend = SentenceTransformersBackend(model, threads)
+    clf = SentenceTransformersClassifier(bundle, backend)
+    weights = {p.name: p.stat().st_size for p in folder.glob("*.safetensors")}
+    return Subject(
+        name="sentence-transformers",
+        runtime=f"sentence-transformers {_version('sentence-transformers')}, torch {_version('torch')}",
+        precision="fp32",
+        threads=threads,
+        classifier=clf,
+        files=weights,
+        golden_cosine=clf.golden_cosine,
+        info={"checkpoint": str(folder), "max_seq_length": model.max_seq_length},
+    )
 
 
 def _onnx_fp32_subject(bundle_path, threads: int, checkpoint: str) -> Subject:

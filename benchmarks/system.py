@@ -6,6 +6,7 @@ are cost figures of the emulator, never device latency, so emulation is detected
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import sys
@@ -21,7 +22,9 @@ RUNTIMES = (
     "ai-edge-litert",
     "torch",
     "transformers",
+    "sentence-transformers",
     "onnx",
+    "scikit-learn",
     "matplotlib",
 )
 _X86_MACHINES = ("x86_64", "amd64", "i386", "i686")
@@ -33,6 +36,31 @@ def package_version(name: str) -> str | None:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return None
+
+
+def install_kind() -> str:
+    """How the SDK is installed: 'regular' (a plain pip install into site-packages, as users have),
+    'editable' (pip install -e: its import hook adds to cold start) or 'source tree' (found on sys.path)."""
+    import sysconfig
+
+    import emolite
+
+    here = Path(emolite.__file__).resolve()
+    if any(
+        Path(p).resolve() in here.parents
+        for p in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    ):
+        return "regular"
+    for dist in metadata.distributions():
+        if (dist.metadata["Name"] or "").lower() != "emolite":
+            continue
+        try:
+            direct = json.loads(dist.read_text("direct_url.json") or "{}")
+        except ValueError:
+            continue
+        if direct.get("dir_info", {}).get("editable"):
+            return "editable"
+    return "source tree"
 
 
 def read_cpuinfo(path: str = "/proc/cpuinfo") -> dict[str, str]:
@@ -123,6 +151,7 @@ def collect() -> dict:
         "python_implementation": platform.python_implementation(),
         "executable": sys.executable,
         "runtimes": {name: package_version(name) for name in RUNTIMES},
+        "emolite_install": install_kind(),
         "load_average": load_average(),
         "emulation": emulation(info),
     }

@@ -44,6 +44,27 @@ def time_each(
     return summarize(_timed_calls(((lambda it=it: fn(it)) for it in items), budget_s))
 
 
+def time_each_interleaved(
+    fns: dict[str, Callable[[object], object]], items: Sequence, warmup: int, rounds: int = 10
+) -> dict[str, dict]:
+    """Like `time_each` for several functions on the same items, interleaved: the items are cut into
+    `rounds` consecutive chunks and every function times each chunk in turn (the order rotating by round),
+    so a change of machine load during the run falls on all of them alike. Each function still gets one
+    timed call per item."""
+    keys = list(fns)
+    for key in keys:
+        for item in items[:warmup]:
+            fns[key](item)
+    size = max(1, -(-len(items) // max(rounds, 1)))
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    times: dict[str, list[float]] = {key: [] for key in keys}
+    for r, chunk in enumerate(chunks):
+        for key in keys[r % len(keys) :] + keys[: r % len(keys)] if keys else []:
+            fn = fns[key]
+            times[key] += _timed_calls(((lambda it=it, fn=fn: fn(it)) for it in chunk), float("inf"))
+    return {key: summarize(times[key]) for key in keys}
+
+
 def _timed_calls(calls, budget_s: float) -> list[float]:
     """Time each call with perf_counter; the garbage collector is paused so it never lands inside a call."""
     times: list[float] = []

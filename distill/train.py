@@ -64,6 +64,11 @@ class TrainConfig:
     min_label_count: int = 1  # label keys seen fewer times are dropped from the vocabulary
     max_descriptors: int = 0  # free-form descriptors: keys scored per step (0 = whole vocabulary)
     exclude_labels: list = field(default_factory=list)  # label keys never trained on (protocol folds)
+    # self-training: unlabelled texts of other domains (emolite.datasets.domain_texts names, train splits,
+    # texts only), labelled with the GoEmotions decisions of a model (a bundle path or installed name)
+    pseudo_label_sets: list = field(default_factory=list)
+    pseudo_label_model: str = ""
+    pseudo_label_per_set: int = 4000
     # descriptor augmentation
     views_per_label: int = 1  # descriptor texts per label key and step
     paraphrase_prob: float = 0.3
@@ -71,6 +76,7 @@ class TrainConfig:
     label_templates: list = field(default_factory=lambda: ["{label}", "I feel {label}.", "This text expresses {label}."])
     # model
     base_model: str = "base"  # 'base' = packaged all-MiniLM-L6-v2, or a local Hugging Face folder
+    keep_layers: list = field(default_factory=list)  # base_model layers kept, e.g. [0, 2, 4]: a smaller student
     projection_dim: int = 0  # 0 = no projection head
     max_seq_length: int = 128
     freeze_layers: int = 0  # freeze embeddings and the first N transformer layers (0 = train all)
@@ -167,12 +173,33 @@ def prepare_data(cfg: TrainConfig, examples: list[data.Example] | None = None) -
     train, heldout = data.holdout_split(examples, cfg.holdout_fraction, cfg.seed)
     if cfg.exclude_labels:  # the held-out texts keep every label: the protocol scores the excluded ones there
         train = data.without_labels(train, cfg.exclude_labels)
-    train = train[: cfg.max_train_examples or None]
+    train = train[: cfg.max_train_examples or None] + pseudo_labelled(cfg)
     heldout = heldout[: cfg.max_heldout_examples or None]
     views = data.DescriptorViews(paraphrase_prob=cfg.paraphrase_prob, definition_prob=cfg.definition_prob)
     vocab = data.vocabulary(train, cfg.min_label_count)
     log.info("data: %d train, %d held-out texts, %d label keys", len(train), len(heldout), len(vocab))
     return Data(train, heldout, vocab, views)
+
+
+def pseudo_labelled(cfg: TrainConfig) -> list[data.Example]:
+    """Self-training examples: other domains' unlabelled texts with a model's own GoEmotions decisions."""
+    if not cfg.pseudo_label_sets:
+        return []
+    if not cfg.pseudo_label_model:
+        raise TrainConfigError("pseudo_label_sets needs pseudo_label_model (a bundle path or installed name)")
+    import emolite
+    from emolite import datasets
+
+    clf = emolite.load(cfg.pseudo_label_model, threads=cfg.threads)
+    out = []
+    for name in cfg.pseudo_label_sets:
+        texts = datasets.domain_texts(name, n=cfg.pseudo_label_per_set, seed=cfg.seed)
+        if texts is None:
+            raise TrainConfigError(f"pseudo_label_sets: no unlabelled texts for '{name}' (emolite.datasets.domain_texts)")
+        decided = clf.predict(texts, labels="goemotions")
+        out += [data.Example(f"pseudo:{name}:{i}", t, tuple(p.predicted)) for i, (t, p) in enumerate(zip(texts, decided))]
+    log.info("self-training: %d texts of %s labelled by %s", len(out), ", ".join(cfg.pseudo_label_sets), cfg.pseudo_label_model)
+    return out
 
 
 # -- 3. model ------------------------------------------------------------------------------------
@@ -203,12 +230,23 @@ def build_model(cfg: TrainConfig) -> StudentEncoder:
     transformer = AutoModel.from_pretrained(
         str(source), hidden_dropout_prob=cfg.dropout, attention_probs_dropout_prob=cfg.dropout
     )
+    if cfg.keep_layers:
+        keep_layers(transformer, cfg.keep_layers)
     encoder = StudentEncoder(transformer, {**meta, "label_templates": list(cfg.label_templates)})
     encoder.source = source
     if encoder.projection is not None:  # start as a random rotation-like map so cosines start sensible
         nn.init.orthogonal_(encoder.projection.weight)
     freeze_lower_layers(encoder, cfg.freeze_layers)
     return encoder
+
+
+def keep_layers(transformer: nn.Module, layers: list[int]) -> None:
+    """Layer dropping: keep the listed transformer layers, in order (a smaller student starts from them)."""
+    stack = transformer.encoder.layer
+    if sorted(set(layers)) != list(layers) or not 0 <= layers[0] <= layers[-1] < len(stack):
+        raise TrainConfigError(f"keep_layers {layers} must be increasing indices of the {len(stack)} layers")
+    transformer.encoder.layer = nn.ModuleList([stack[i] for i in layers])
+    transformer.config.num_hidden_layers = len(layers)
 
 
 def freeze_lower_layers(encoder: StudentEncoder, n_layers: int) -> None:

@@ -28,6 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="GoEmotions dev texts for the zero-shot gate (default: all teacher-labelled rows)",
     )
+    p.add_argument(
+        "--buckets",
+        default=None,
+        help="comma-separated TFLite signature lengths, ending at the model's max length "
+        "(default: 8,12,16,20,24,32,48,64,96,128)",
+    )
     p.set_defaults(func=cmd_export)
 
 
@@ -38,7 +44,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     from emolite.catalog import DEFAULT_LABEL_SETS
 
-    from .bundle_writer import ParityGateError, export_bundle
+    from .bundle_writer import SEQUENCE_BUCKETS, ParityGateError, export_bundle
 
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     logging.getLogger("emolite").setLevel(logging.INFO)
@@ -53,6 +59,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             label_sets=sets,
             name=args.name,
             gate_texts=args.gate_texts,
+            buckets=[int(n) for n in _names(args.buckets)] if args.buckets else SEQUENCE_BUCKETS,
         )
     except ParityGateError as exc:
         failed = exc

@@ -66,7 +66,13 @@ def fuse(fp32_path: Path, out_path: Path, num_heads: int, hidden_size: int) -> P
 
 
 def quantize_int8(fused_path: Path, out_path: Path, keep_fp32: Iterable[str] = ()) -> Path:
-    """Dynamic int8 weights, per channel; `keep_fp32` names MatMul nodes left in float."""
+    """Dynamic int8 weights, per channel, in 7 bits; `keep_fp32` names MatMul nodes left in float.
+
+    7-bit weights (`reduce_range`) keep every u8 x s8 pair sum inside int16, so x86 CPUs without VNNI
+    (AVX2's saturating vpmaddubsw), VNNI CPUs and ARM's dot-product kernels compute the same integers: with
+    8 bits the same bundle gave golden cosine 0.9956 on an AVX2 CPU against 1.0 on the AVX-512 VNNI CPU
+    that exported it, so one bundle could not prove itself on both.
+    """
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -75,6 +81,7 @@ def quantize_int8(fused_path: Path, out_path: Path, keep_fp32: Iterable[str] = (
         str(out_path),
         weight_type=QuantType.QInt8,
         per_channel=True,
+        reduce_range=True,
         nodes_to_exclude=list(keep_fp32),
         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
     )

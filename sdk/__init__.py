@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from . import registry
 from .backends import create_backend
 from .bundle import Bundle, LabelSet
 from .classifier import Classifier, Prediction
@@ -31,6 +32,7 @@ __version__ = "0.1.0"
 __all__ = [
     "load",
     "label_sets",
+    "models",
     "Classifier",
     "Prediction",
     "Bundle",
@@ -58,7 +60,8 @@ def load(
     """Open and verify a bundle (the shipped default when `path` is None) and return its classifier.
 
     Args:
-        path: bundle directory or archive (.zip, .tar.gz).
+        path: bundle directory or archive (.zip, .tar.gz), or the name of an installed model package
+            ("default", "minilm-l3"; see `emolite.models()` and `emolite.registry.resolve` for the rule).
         backend: "onnx", "tflite" (needs ai-edge-litert) or "auto".
         threads: intra-op threads for the runtime; None lets the runtime choose.
         batch_size: texts per inference call, in length-sorted chunks padded per chunk. None: 32 when the
@@ -67,10 +70,15 @@ def load(
     """
     batch_size = check_positive_int("batch_size", batch_size)
     threads = check_positive_int("threads", threads)
-    bundle = Bundle.open(path)
+    bundle = Bundle.open(registry.resolve(path))
     return Classifier(bundle, create_backend(bundle, backend, threads), batch_size=batch_size, threads=threads)
 
 
 def label_sets(path: str | os.PathLike | None = None) -> list[str]:
-    """Names of the label sets a bundle carries (the default bundle when `path` is None)."""
-    return Bundle.open(path, verify=False).label_set_names()
+    """Names of the label sets a bundle (a path or an installed model's name; None: the default) carries."""
+    return Bundle.open(registry.resolve(path), verify=False).label_set_names()
+
+
+def models() -> list[registry.ModelInfo]:
+    """The installed models (entry-point group `emolite.bundles`), by name; broken ones carry `error`."""
+    return sorted(registry.installed().values(), key=lambda m: m.name)

@@ -41,9 +41,9 @@ class OnnxBackend:
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.log_severity_level = 3
-        self.session = ort.InferenceSession(
-            str(bundle.file(fmt["file"])), options, providers=["CPUExecutionProvider"]
-        )
+        model, prove = bundle.file_proved_later(fmt["file"])  # hashed while the session is built
+        self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        prove()
         self.output_name = fmt.get("output", "sentence_embedding")
         self.batch_invariant = bool(fmt.get("batch_invariant", False))
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,26 +62,75 @@ def sha256_of(path: Path) -> str:
 
 
 class Bundle:
-    """A verified bundle directory. Construct with `Bundle.open(path)`."""
+    """A verified bundle directory. Construct with `Bundle.open(path)`.
 
-    def __init__(self, root: Path, manifest: dict[str, Any], manifest_sha256: str = ""):
+    Opening checks the manifest's digest and every listed file's presence and size; each file's sha256 is
+    proved at its first use (`file`), so a process hashes only what it reads (ONNX never hashes the TFLite
+    model) and a runtime can parse its model while the model is hashed (`file_proved_later`).
+    """
+
+    def __init__(self, root: Path, manifest: dict[str, Any], manifest_sha256: str = "", verify: bool = True):
         self.root = root
         self.manifest = manifest
         self.manifest_sha256 = manifest_sha256  # the verified digest of manifest.json's bytes
+        self.verify = verify
+        self._proved: set[str] = set()  # files whose sha256 was checked
+        self._proving = threading.Lock()
         self._label_sets: dict[str, LabelSet] = {}
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
     def open(cls, path: str | os.PathLike | None = None, verify: bool = True) -> Bundle:
-        """Open the bundle at `path` (a directory or an archive of one); the shipped default when None."""
+        """Open the bundle at `path` (a directory or an archive of one); the shipped default when None.
+
+        With `verify`, every listed file must be present with its recorded size now, and match its sha256
+        before it is first used; `verify_files()` hashes them all at once.
+        """
         root = _resolve_root(Path(path) if path is not None else DEFAULT_BUNDLE)
-        bundle = cls(root, *read_verified_manifest(root))
+        bundle = cls(root, *read_verified_manifest(root), verify=verify)
         if verify:
-            bundle.verify_files()
+            for relpath in bundle.manifest["files"]:
+                bundle._check_size(relpath)
         return bundle
 
     def file(self, relpath: str) -> Path:
-        """Absolute path of a bundle file, refusing paths that leave the bundle or are not in the manifest."""
+        """Absolute path of a bundle file, its sha256 proved (once) before the path is returned."""
+        path, prove = self.file_proved_later(relpath)
+        prove()
+        return path
+
+    def file_proved_later(self, relpath: str) -> tuple[Path, Callable[[], None]]:
+        """(path, prove): the file is hashed in a background thread; `prove()` waits and raises
+        BundleIntegrityError on a mismatch. Nothing read from the file may be used before `prove()` returns."""
+        path = self._path(relpath)
+        if not self.verify or relpath in self._proved:
+            return path, lambda: None
+        errors: list[BaseException] = []
+
+        def check() -> None:
+            try:
+                self._check_sha256(relpath)
+            except BaseException as exc:  # handed to prove()
+                errors.append(exc)
+
+        worker = threading.Thread(target=check, name=f"emolite-sha256-{relpath}", daemon=True)
+        worker.start()
+
+        def prove() -> None:
+            worker.join()
+            if errors:
+                raise errors[0]
+
+        return path, prove
+
+    def verify_files(self) -> None:
+        """Check every listed file's presence, size and sha256 now."""
+        for relpath in self.manifest["files"]:
+            self._check_size(relpath)
+            self._check_sha256(relpath)
+
+    def _path(self, relpath: str) -> Path:
+        """Refuse paths that leave the bundle or are not in the manifest."""
         if relpath not in self.manifest["files"]:
             raise BundleIntegrityError(f"{self.root}: '{relpath}' is used but not listed in manifest 'files'")
         parts = Path(relpath).parts
@@ -87,25 +138,30 @@ class Bundle:
             raise BundleIntegrityError(f"{self.root}: manifest path '{relpath}' points outside the bundle")
         return self.root / relpath
 
-    def verify_files(self) -> None:
-        """Check every listed file's presence, size and sha256."""
-        for relpath, meta in self.manifest["files"].items():
-            path = self.file(relpath)
-            if not path.is_file():
-                raise BundleNotFoundError(
-                    f"bundle {self.root} is missing '{relpath}'; re-copy the whole bundle or re-run emolite export"
-                )
-            size = path.stat().st_size
-            if size != meta["bytes"]:
-                raise BundleIntegrityError(
-                    f"bundle file '{relpath}' has {size} bytes, the manifest says {meta['bytes']}: "
-                    "the file is truncated or replaced; re-copy the bundle"
-                )
-            if sha256_of(path) != meta["sha256"]:
-                raise BundleIntegrityError(
-                    f"bundle file '{relpath}' fails its sha256 check: the file is corrupt or was modified; "
-                    "re-copy the bundle"
-                )
+    def _check_size(self, relpath: str) -> None:
+        path, meta = self._path(relpath), self.manifest["files"][relpath]
+        if not path.is_file():
+            raise BundleNotFoundError(
+                f"bundle {self.root} is missing '{relpath}'; re-copy the whole bundle or re-run emolite export"
+            )
+        size = path.stat().st_size
+        if size != meta["bytes"]:
+            raise BundleIntegrityError(
+                f"bundle file '{relpath}' has {size} bytes, the manifest says {meta['bytes']}: "
+                "the file is truncated or replaced; re-copy the bundle"
+            )
+
+    def _check_sha256(self, relpath: str) -> None:
+        if relpath in self._proved:
+            return
+        self._check_size(relpath)
+        if sha256_of(self._path(relpath)) != self.manifest["files"][relpath]["sha256"]:
+            raise BundleIntegrityError(
+                f"bundle file '{relpath}' fails its sha256 check: the file is corrupt or was modified; "
+                "re-copy the bundle"
+            )
+        with self._proving:
+            self._proved.add(relpath)
 
     # -- contents --------------------------------------------------------------------------------
     @property
@@ -144,7 +200,8 @@ class Bundle:
         meta = sets[name]
         labels = tuple(meta["labels"])
         n = len(labels)
-        raw = np.fromfile(self.file(meta["file"]), dtype="<f4")
+        # memory-mapped: the rows stay in the page cache, shared between processes, read when scored
+        raw = np.memmap(self.file(meta["file"]), dtype="<f4", mode="r")
         if raw.size != n * self.dim:
             raise BundleIntegrityError(
                 f"label set '{name}': {raw.size} floats in {meta['file']}, expected {n} x {self.dim}"
@@ -270,7 +327,8 @@ def _resolve_root(path: Path) -> Path:
     raise BundleError(f"{path} is neither a bundle directory nor an archive ({', '.join(_ARCHIVE_SUFFIXES)})")
 
 
-def _cache_dir() -> Path:
+def cache_dir() -> Path:
+    """$EMOLITE_CACHE, else ~/.cache/emolite: unpacked archives and runtime caches (never needed, always safe to delete)."""
     return Path(os.environ.get("EMOLITE_CACHE", Path.home() / ".cache" / "emolite"))
 
 
@@ -279,7 +337,7 @@ def _extract_archive(archive: Path) -> Path:
     import shutil  # archive support only: these imports cost ~5 ms and 1.6 MB at every start
     import tempfile
 
-    target = _cache_dir() / "bundles" / sha256_of(archive)[:20]
+    target = cache_dir() / "bundles" / sha256_of(archive)[:20]
     if not (target / MANIFEST).is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=target.parent))

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from .errors import EmoliteError, InvalidInputError, UnknownLabelSetError
 
 COMMAND_GROUP = "emolite.commands"
+BUNDLE_HELP = "bundle directory or archive, or an installed model's name ('emolite models'; default: shipped)"
 
 
 def _labels_arg(value: str | None, clf, multi_label: bool | None) -> tuple[object, bool | None]:
@@ -107,8 +108,9 @@ def _print_prediction(pred, top_k: int) -> None:
 
 def cmd_labels(args: argparse.Namespace) -> int:
     from .bundle import Bundle
+    from .registry import resolve
 
-    bundle = Bundle.open(args.bundle, verify=False)
+    bundle = Bundle.open(resolve(args.bundle), verify=False)
     for name, meta in bundle.manifest["label_sets"].items():
         thresholds = dict(zip(meta["labels"], meta["thresholds"])) if meta["multi_label"] else None
         if args.json:
@@ -129,9 +131,10 @@ def cmd_labels(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from .bundle import Bundle, BundleIntegrityError, UnsupportedBundleVersionError
+    from .registry import resolve
 
     try:
-        bundle = Bundle.open(args.bundle, verify=False)  # proves manifest.json against manifest.sha256
+        bundle = Bundle.open(resolve(args.bundle), verify=False)  # proves manifest.json against its digest
     except (BundleIntegrityError, UnsupportedBundleVersionError) as exc:
         print(json.dumps({"verification": f"FAILED: {exc}"}) if args.json else f"verified    FAILED: {exc}")
         return 1
@@ -175,6 +178,58 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0 if status == "ok" else 1
 
 
+def model_summary(model) -> dict:
+    """One installed model (a `registry.ModelInfo`) as `emolite models` shows it; a broken one has `error`."""
+    from .bundle import Bundle
+
+    row = {"name": model.name, "distribution": model.distribution, "version": model.version,
+           "package": model.package, "path": None if model.path is None else str(model.path),
+           "formats": None, "size_mb": None, "default_label_set": None, "embedding_dim": None, "layers": None,
+           "error": model.error}
+    if model.error is not None:
+        return row
+    try:
+        manifest = Bundle.open(model.path, verify=False).manifest  # proves manifest.json against its digest
+    except EmoliteError as exc:
+        return {**row, "error": str(exc)}
+    encoder = manifest["encoder"]
+    layers = next((encoder[k] for k in ("num_layers", "layers", "num_hidden_layers") if k in encoder), None)
+    size = sum(p.stat().st_size for p in model.path.rglob("*") if p.is_file())
+    return {**row, "formats": sorted(manifest["formats"]), "size_mb": round(size / 1e6, 1), "layers": layers,
+            "default_label_set": manifest.get("default_label_set"),
+            "embedding_dim": encoder.get("embedding_dim")}
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from . import models
+    from .bundle import Bundle
+
+    rows = []
+    for model in models():
+        row = model_summary(model)
+        if args.check and row["error"] is None:
+            try:
+                Bundle.open(model.path, verify=True)  # size and sha256 of every file
+            except EmoliteError as exc:
+                row["error"] = str(exc)
+        rows.append(row)
+    for row in rows:
+        if args.json:
+            print(json.dumps(row, ensure_ascii=False))
+            continue
+        dist = f"{row['distribution']}=={row['version']}" if row["distribution"] else "(no distribution)"
+        if row["error"] is not None:
+            print(f"{row['name']:<14} {dist:<26} ERROR: {row['error']}")
+            continue
+        layers = "" if row["layers"] is None else f", {row['layers']} layers"
+        print(f"{row['name']:<14} {dist:<26} {row['size_mb']:7.1f} MB  {','.join(row['formats']):<12} "
+              f"labels {row['default_label_set']}, dim {row['embedding_dim']}{layers}")
+        print(f"{'':<14} {row['path']}")
+    if not rows and not args.json:
+        print("no models installed (pip install ./models/<name>)")
+    return 1 if args.check and any(r["error"] is not None for r in rows) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="emolite", description="On-device zero-shot text emotion recognition.")
     parser.add_argument("--version", action="version", version=f"emolite {_version()}")
@@ -201,15 +256,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_stream)
 
     p = sub.add_parser("labels", help="list the bundle's label sets")
-    p.add_argument("--bundle", default=None, help="bundle directory or archive (default: the shipped bundle)")
+    p.add_argument("--bundle", default=None, help=BUNDLE_HELP)
     p.add_argument("--thresholds", action="store_true", help="show each label's decision threshold")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_labels)
 
     p = sub.add_parser("info", help="bundle summary, sizes and verification")
-    p.add_argument("bundle", nargs="?", default=None, help="bundle directory or archive (default: shipped)")
+    p.add_argument("bundle", nargs="?", default=None, help=BUNDLE_HELP)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("models", help="list the installed models (packages registered in emolite.bundles)",
+                       description="List the models installed as packages (pip install ./models/NAME); "
+                       "each NAME can be given wherever a bundle path is asked for.")
+    p.add_argument("--json", action="store_true", help="one JSON object per model")
+    p.add_argument("--check", action="store_true",
+                   help="also verify every bundle file; exit 1 if a model is broken or fails verification")
+    p.set_defaults(func=cmd_models)
 
     for module in _command_modules():
         _register(sub, module)
@@ -269,7 +332,7 @@ def _decision_options(p: argparse.ArgumentParser) -> None:
 
 
 def _bundle_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--bundle", default=None, help="bundle directory or archive (default: the shipped bundle)")
+    p.add_argument("--bundle", default=None, help=BUNDLE_HELP)
     p.add_argument("--backend", default="auto", help="auto, onnx or tflite")
     p.add_argument("--threads", type=int, default=None, help="runtime threads (default: runtime's choice)")
 

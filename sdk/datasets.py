@@ -43,6 +43,8 @@ class EvalSet:
     ids: list[str] | None = None
 
 
+EI_REG_EMOTIONS = ("anger", "fear", "joy", "sadness")
+
 def data_dir() -> Path:
     """$EMOLITE_DATA, else ../shared/data beside the repository checkout (the project's one lookup)."""
     env = os.environ.get("EMOLITE_DATA")
@@ -210,7 +212,7 @@ def carer(root: Path, limit: int = 0) -> EvalSet:
 def semeval_ei_reg(root: Path, limit: int = 0) -> list[EvalSet]:
     """SemEval-2018 EI-reg test-gold, one set per emotion; the 2018-En-mystery- template rows are dropped."""
     out = []
-    for emotion in ("anger", "fear", "joy", "sadness"):
+    for emotion in EI_REG_EMOTIONS:
         path = _need(root / "semeval2018_ei_reg" / f"EI-reg-En-{emotion}-test-gold.txt")
         with open(path, newline="", encoding="utf-8") as f:
             reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
@@ -234,6 +236,18 @@ def domain_texts(eval_set: str, root: Path | None = None, n: int = 2000, seed: i
     elif eval_set.startswith("carer"):
         lines = _need(root / "carer" / "train.txt").read_text(encoding="utf-8").splitlines()[1:]
         texts = [line.rsplit(";", 1)[0] for line in lines if line.strip()]  # the label after ';' is dropped
+    elif eval_set.startswith("crowdflower"):  # one file, no split: its texts only, never its labels
+        with open(_need(root / "crowdflower" / "text_emotion.csv"), newline="", encoding="utf-8") as f:
+            texts = [row["content"] for row in csv.DictReader(f)]
+    elif eval_set.startswith("ei-reg"):
+        texts = []
+        for emotion in EI_REG_EMOTIONS:
+            path = _need(root / "semeval2018_ei_reg" / f"EI-reg-En-{emotion}-train.txt")
+            with open(path, newline="", encoding="utf-8") as f:
+                reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+                next(reader)
+                texts += [row[1] for row in reader]  # the tweet; the intensity column is not read
+        texts = list(dict.fromkeys(texts))
     else:
         return None
     pick = np.random.default_rng(seed).choice(len(texts), size=min(n, len(texts)), replace=False)

@@ -41,10 +41,12 @@ def clf():
 def base_bundle(tmp_path_factory) -> Path:
     """A bundle exported by the real export code from the real base encoder, once per session.
 
-    Both formats (int8 ONNX and int8 TFLite), gated on the probe set and 1000 GoEmotions dev texts.
+    Both formats (int8 ONNX and int8 TFLite with four of the default's signature lengths, to keep the
+    conversion short), gated on the probe set and 1000 GoEmotions dev texts.
     """
     from emolite.export.bundle_writer import export_bundle
 
     return export_bundle(
-        "base", tmp_path_factory.mktemp("bundles") / "base", formats=("onnx", "tflite"), gate_texts=1000
+        "base", tmp_path_factory.mktemp("bundles") / "base", formats=("onnx", "tflite"), gate_texts=1000,
+        buckets=(16, 32, 64, 128),
     )

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,72 @@ def test_wheel_holds_the_license_and_the_bundle_digest(venv):
     assert (site / "emolite" / "bundles" / "default" / "manifest.sha256").is_file()
     assert (site / "emolite" / "bundle_schema.json").is_file()
 
+
+
+def _models(venv: Path, cwd: Path) -> dict[str, dict]:
+    result = _run(venv, "emolite", "models", "--json", cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    return {row["name"]: row for row in map(json.loads, result.stdout.splitlines())}
+
+
+def test_installed_wheel_lists_its_default_model(venv, tmp_path):
+    site = next(venv.glob("lib/python*/site-packages"))
+    default = _models(venv, tmp_path)["default"]
+    assert default["error"] is None and default["distribution"] == "emolite"
+    assert Path(default["path"]) == site / "emolite" / "bundles" / "default"
+    assert default["formats"] == ["onnx", "tflite"] and default["embedding_dim"] == 384
+    assert _run(venv, "emolite", "models", "--check", cwd=tmp_path).returncode == 0
+    result = _run(venv, "emolite", "labels", "--bundle", "default", "--json", cwd=tmp_path)
+    assert result.returncode == 0 and "ekman" in result.stdout
+
+
+MODEL_PACKAGE = REPO / "models" / "minilm-l3"
+MODEL_BUNDLE = MODEL_PACKAGE / "emolite_minilm_l3"
+
+# Run inside the venv: the model loaded by its name and by its path in the repository give the same answers.
+BY_NAME = """
+import json, sys
+import emolite
+by_name, by_path = emolite.load("minilm-l3"), emolite.load(sys.argv[1])
+texts = ["I am furious with you", "what a lovely day", "the old house by the lake"]
+a, b = by_name.predict(texts), by_path.predict(texts)  # the bundle's default label set
+print(json.dumps({"root": str(by_name.bundle.root), "same": [x.to_dict() == y.to_dict() for x, y in zip(a, b)],
+                  "labels": [sorted(x.labels) for x in a], "predicted": [x.predicted for x in a]}))
+"""
+
+
+@pytest.mark.skipif(
+    not (MODEL_BUNDLE / "manifest.json").is_file(),
+    reason=f"{MODEL_BUNDLE.relative_to(REPO)}/ holds no bundle yet (python models/build.py minilm-l3 BUNDLE)",
+)
+def test_model_package_installs_and_loads_by_name(venv, tmp_path):
+    package = tmp_path / "minilm-l3"  # built from a copy: setuptools writes build/ and *.egg-info beside it
+    shutil.copytree(MODEL_PACKAGE, package, ignore=shutil.ignore_patterns("build", "dist", "*.egg-info"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"), str(package)],
+                   check=True)
+    wheel = next((tmp_path / "dist").glob("emolite_minilm_l3-0.1.0-*.whl"))
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+    bundle_files = {n.split("/", 1)[1] for n in names if n.startswith("emolite_minilm_l3/")}
+    manifest = json.loads((MODEL_BUNDLE / "manifest.json").read_text(encoding="utf-8"))
+    assert bundle_files == {*manifest["files"], "manifest.json", "manifest.sha256"}
+    assert all(n.startswith(("emolite_minilm_l3/", "emolite_minilm_l3-0.1.0.dist-info/")) for n in names)
+    assert not [n for n in names if n.endswith((".py", ".pyc"))]
+
+    install = _run(venv, "pip", "install", "-q", str(package), cwd=tmp_path)
+    assert install.returncode == 0, install.stderr
+    try:
+        site = next(venv.glob("lib/python*/site-packages"))
+        models = _models(venv, tmp_path)
+        model = models["minilm-l3"]
+        assert "default" in models and model["error"] is None
+        assert (model["distribution"], model["version"]) == ("emolite-minilm-l3", "0.1.0")
+        assert Path(model["path"]) == site / "emolite_minilm_l3"
+        result = _run(venv, "python", "-c", BY_NAME, str(MODEL_BUNDLE), cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        out = json.loads(result.stdout)
+        assert Path(out["root"]) == site / "emolite_minilm_l3" and all(out["same"])
+        default_set = sorted(manifest["label_sets"][manifest["default_label_set"]]["labels"])
+        assert all(labels == default_set for labels in out["labels"]) and all(out["predicted"])
+    finally:
+        _run(venv, "pip", "uninstall", "-q", "-y", "emolite-minilm-l3", cwd=tmp_path)

@@ -6,7 +6,10 @@ instruction-count marks (on the host, without the plugin, they are harmless). Th
   0 start, 1 after import+load, then per region (e2e, model L=16, model L=64): before, after.
 
     python probe.py CONFIG.json OUT.json
-CONFIG: {"bundle": path or null, "backend": "onnx", "texts": [...], "repeats": 2, "region_text": "..."}
+CONFIG: {"bundle": path or null, "backend": "onnx", "texts": [...], "repeats": 2, "region_text": "...",
+         "label_prompts": {label: [prompt, ...]} (optional)}
+With "label_prompts" the output also has "label_rows": {label: row}, each row the prompts embedded one per call
+and averaged as the export built the bundle's fp32 label rows (emolite.scoring.label_row).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ def main(config_path: str, out_path: str) -> int:
     import numpy as np
 
     import emolite
+    from emolite.scoring import label_row
 
     clf = emolite.load(cfg["bundle"], backend=cfg["backend"], threads=1)
     load_s = time.perf_counter() - t0
@@ -54,6 +58,10 @@ def main(config_path: str, out_path: str) -> int:
     texts = cfg["texts"]
     vectors = [clf.embed(t).tolist() for t in texts]
     preds = [clf.predict(t) for t in texts]
+    label_rows = {
+        label: label_row(np.stack([clf.embed(p) for p in prompts])).tolist()
+        for label, prompts in (cfg.get("label_prompts") or {}).items()
+    }
     result = {
         "backend": cfg["backend"],
         "machine": platform.machine(),
@@ -66,6 +74,8 @@ def main(config_path: str, out_path: str) -> int:
         "top_labels": [p.labels[0] for p in preds],
         "predicted": [p.predicted for p in preds],
     }
+    if label_rows:
+        result["label_rows"] = label_rows
     with open(out_path, "w", encoding="utf-8") as f:
         json.dump(result, f)
     return 0

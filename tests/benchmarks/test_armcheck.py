@@ -45,30 +45,47 @@ def test_bad_mark_logs_are_refused():
         armcheck.instruction_counts([1, 2, 3], {})
 
 
-def test_recorded_run_is_not_identical_to_x86_but_passes_the_int8_bar(recorded):
+def test_recorded_run_is_not_identical_to_x86_but_passes_on_decisions_and_fp32(recorded):
+    """The recorded A76 run: same decisions, the long text at cosine 0.99738 to x86 (under the golden-vector
+    bar). x86's own vectors stand in for fp32 here, so the guest's gap to x86 is its cosine to x86 minus 1."""
+    reference, guest, _ = recorded
+    assert guest["machine"] == "aarch64" and reference["machine"] == "x86_64"
+    result = armcheck.compare(reference, guest, fp32=reference["embeddings"])
+    assert result["texts"] == 3 and result["same_decisions"] is True and result["decision_mismatches"] == []
+    assert result["top_label_agreement"] == 3 and result["predicted_agreement"] == 3
+    assert result["cosines"][:2] == [1.0, 1.0]
+    assert result["min_cosine"] == 0.99738 and result["worst_text"].startswith("I have been thinking")
+    assert result["below_identical"] == 1 and result["identical"] is False  # reported, not gated
+    probe = result["cosine_to_fp32"]["probe_texts"]
+    assert probe["x86_min"] == 1.0 and probe["guest_min"] == 0.99738
+    assert probe["max_abs_gap"] == 0.00262 and probe["worst"].startswith("I have been thinking")
+    assert result["cosine_to_fp32"]["label_rows"] is None
+    assert result["passed"] is True and "same decisions as x86" in result["verdict"]
+    assert (
+        armcheck.compare(reference, guest, fp32=reference["embeddings"], tolerance=0.002)["passed"] is False
+    )
+
+
+def test_without_an_fp32_reference_the_check_fails_and_says_so(recorded):
     reference, guest, _ = recorded
     result = armcheck.compare(reference, guest)
-    assert guest["machine"] == "aarch64" and reference["machine"] == "x86_64"
-    assert result["texts"] == 3 and result["top_label_agreement"] == 3 and result["predicted_agreement"] == 3
-    assert result["cosines"][:2] == [1.0, 1.0]
-    # the long text's int8 rounding differs on ARM: under the golden-vector bar, well within the int8 one
-    assert result["min_cosine"] == 0.99738 and result["worst_text"].startswith("I have been thinking")
-    assert result["below_identical"] == 1 and result["identical"] is False
-    assert result["as_close_to_fp32"] is None and result["passed"] is True
-    assert "no fp32 reference" in result["verdict"]
-    assert armcheck.compare(reference, guest, min_cosine=0.998)["passed"] is False
+    assert result["passed"] is False and "no fp32 reference" in result["verdict"]
 
 
-def test_label_mismatch_is_reported_and_fp32_context_decides(recorded):
+def test_a_differing_decision_fails(recorded):
     reference, guest, _ = recorded
-    changed = {**guest, "top_labels": ["anger"] + guest["top_labels"][1:]}
-    result = armcheck.compare(reference, changed, fp32=reference["embeddings"])
-    assert result["top_label_mismatches"] == ["ok"] and result["identical"] is False
-    assert result["min_cosine_to_fp32"]["x86"] == 1.0
-    assert result["as_close_to_fp32"] is True  # guest within 0.005 of x86 (which is fp32 here) on every text
-    assert result["passed"] is True and "as close to the fp32 encoder" in result["verdict"]
-    # the long text: guest at cosine 0.99738 to x86 is more than 0.001 farther from "fp32" (= x86 here)
-    assert armcheck._as_close_to_fp32(reference, guest, reference["embeddings"], tolerance=0.001) is False
+    fp32 = reference["embeddings"]
+    top = {**guest, "top_labels": ["anger"] + guest["top_labels"][1:]}
+    result = armcheck.compare(reference, top, fp32=fp32)
+    assert result["decision_mismatches"] == ["ok"] and result["identical"] is False
+    assert result["passed"] is False and "decisions differ from x86 on 1 probe text" in result["verdict"]
+    decided = {**guest, "predicted": guest["predicted"][:2] + [["remorse", "sadness"]]}
+    assert armcheck.compare(reference, decided, fp32=fp32)["passed"] is False
+    reordered = {**reference, "predicted": [["a", "b"]] + reference["predicted"][1:]}
+    same_set = {**guest, "predicted": [["b", "a"]] + guest["predicted"][1:]}
+    assert (
+        armcheck.compare(reordered, same_set, fp32=fp32)["passed"] is True
+    )  # a set: order is not a decision
     with pytest.raises(ValueError, match="different probe texts"):
         armcheck.compare(reference, {**guest, "texts": ["x", "y", "z"]})
 
@@ -77,48 +94,134 @@ def _unit(rows: np.ndarray) -> list:
     return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).tolist()
 
 
-def _run(embeddings: list, texts: list[str]) -> dict:
-    return {
+def _at(cosine: float, direction: int, n: int = 3) -> list:
+    """n copies of a unit vector at `cosine` to e0, tilted towards e_direction (dimension 4)."""
+    vec = cosine * np.eye(4)[0] + np.sqrt(1 - cosine**2) * np.eye(4)[direction]
+    return np.tile(vec, (n, 1)).tolist()
+
+
+def _run(embeddings: list, texts: list[str], label_rows: dict | None = None) -> dict:
+    run = {
         "texts": texts,
         "embeddings": embeddings,
         "top_labels": ["joy"] * len(texts),
         "predicted": [["joy"]] * len(texts),
     }
+    if label_rows is not None:
+        run["label_rows"] = label_rows
+    return run
 
 
 def test_verdict_on_constructed_runs():
-    """fp32 = e0 per text, x86 at cosine 0.99 to it; guests near x86 (pass), as far from fp32 as x86 but in
-    another direction (0.98 to x86: fail), within the x86 bar but farther from fp32 (fail), unrelated (fail)."""
+    """fp32 = e0 on every text, x86 at cosine 0.99 to it; the verdict looks at decisions and at each side's
+    cosine to fp32, never at the cosine between ARM and x86."""
     texts = ["a", "b", "c"]
     fp32 = np.tile(np.eye(4)[0], (3, 1))
-    x86 = _unit(fp32 + 0.1425 * np.eye(4)[1])  # cosine 0.99 to fp32
-    elsewhere = _unit(fp32 + 0.1425 * np.eye(4)[2])  # as far from fp32, another direction: 0.98 to x86
-    near = _unit(fp32 + 0.1425 * np.eye(4)[1] + 0.03 * np.eye(4)[2])  # 0.9996 to x86, as close to fp32
-    farther = _unit(fp32 + 0.1425 * np.eye(4)[1] + 0.12 * np.eye(4)[3])  # 0.993 to x86, 0.983 to fp32
-    broken = _unit(np.tile(np.eye(4)[3], (3, 1)))  # a wrong kernel: unrelated vectors
-    ref = _run(x86, texts)
+    ref = _run(_at(0.99, 1), texts)
 
-    ok = armcheck.compare(ref, _run(near, texts), fp32=fp32)
-    assert ok["passed"] is True and ok["identical"] is True
-    assert armcheck.compare(ref, _run(near, texts))["passed"] is True  # no fp32 reference: x86 bar alone
+    # as close to fp32 as x86 but in another direction: cosine 0.98 to x86, and it passes
+    elsewhere = armcheck.compare(ref, _run(_at(0.99, 2), texts), fp32=fp32)
+    assert elsewhere["min_cosine"] == pytest.approx(0.9801, abs=1e-4) and elsewhere["identical"] is False
+    assert elsewhere["cosine_to_fp32"]["probe_texts"]["max_abs_gap"] == 0.0
+    assert elsewhere["passed"] is True
 
-    result = armcheck.compare(ref, _run(elsewhere, texts), fp32=fp32)
-    assert result["min_cosine"] < armcheck.MIN_COSINE_TO_X86 and result["as_close_to_fp32"] is True
-    assert result["passed"] is False and "under the bar" in result["verdict"]
+    # 0.004 farther from fp32 than x86: passes; 0.006 farther or closer: fails
+    assert armcheck.compare(ref, _run(_at(0.986, 1), texts), fp32=fp32)["passed"] is True
+    farther = armcheck.compare(ref, _run(_at(0.984, 1), texts), fp32=fp32)
+    assert farther["cosine_to_fp32"]["probe_texts"]["max_abs_gap"] == 0.006
+    assert farther["passed"] is False and "differs from x86's by 0.006000 > 0.005" in farther["verdict"]
+    closer = armcheck.compare(ref, _run(_at(0.996, 1), texts), fp32=fp32)
+    assert closer["passed"] is False  # both ways: much closer to fp32 than x86 is as suspect
 
-    result = armcheck.compare(ref, _run(farther, texts), fp32=fp32)
-    assert result["min_cosine"] >= armcheck.MIN_COSINE_TO_X86 and result["as_close_to_fp32"] is False
-    assert result["passed"] is False and "farther from the fp32 encoder" in result["verdict"]
+    # one text of three off is enough: per text, not the mean
+    one_off = _run(_at(0.99, 1)[:2] + _at(0.984, 1)[:1], texts)
+    assert armcheck.compare(ref, one_off, fp32=fp32)["passed"] is False
 
-    assert armcheck.compare(ref, _run(broken, texts), fp32=fp32)["passed"] is False
+    broken = armcheck.compare(ref, _run(_unit(np.tile(np.eye(4)[3], (3, 1))), texts), fp32=fp32)
+    assert broken["passed"] is False  # a wrong kernel: unrelated vectors
 
 
-def test_verdict_bars():
-    assert armcheck.verdict(0.99738, None)[0] is True  # the recorded A76 figure, no fp32 reference
-    assert armcheck.verdict(0.99738, True)[0] is True
-    assert armcheck.verdict(0.99738, False)[0] is False
-    assert armcheck.verdict(0.9901, True)[0] is True and armcheck.verdict(0.9899, True)[0] is False
-    assert armcheck.MIN_COSINE_TO_X86 < armcheck.IDENTICAL_COSINE
+def test_label_rows_are_an_fp32_reference():
+    """The bundle's fp32 label rows judge the re-embedded rows the same way, label by label."""
+    texts = ["a"]
+    fp32_rows = {"joy": np.eye(4)[0].tolist(), "anger": np.eye(4)[1].tolist()}
+    x86_rows = {"joy": _at(0.99, 2, 1)[0], "anger": [0.0, 0.99, np.sqrt(1 - 0.99**2), 0.0]}
+    ref = _run(_at(0.99, 1, 1), texts, x86_rows)
+    near = {"joy": _at(0.988, 3, 1)[0], "anger": x86_rows["anger"]}
+    ok = armcheck.compare(ref, _run(_at(0.99, 1, 1), texts, near), fp32_rows=fp32_rows)
+    assert ok["cosine_to_fp32"]["probe_texts"] is None
+    assert ok["cosine_to_fp32"]["label_rows"]["items"] == 2
+    assert ok["cosine_to_fp32"]["label_rows"]["max_abs_gap"] == 0.002 and ok["passed"] is True
+    assert "2 label rows (max gap 0.002000)" in ok["verdict"]
+
+    off = {"joy": _at(0.984, 3, 1)[0], "anger": x86_rows["anger"]}
+    bad = armcheck.compare(ref, _run(_at(0.99, 1, 1), texts, off), fp32_rows=fp32_rows)
+    assert bad["passed"] is False and "label rows" in bad["verdict"] and "'joy'" in bad["verdict"]
+    # both references: either one failing fails the row
+    both = armcheck.compare(ref, _run(_at(0.99, 1, 1), texts, off), fp32=[[1, 0, 0, 0]], fp32_rows=fp32_rows)
+    assert both["cosine_to_fp32"]["probe_texts"]["max_abs_gap"] == 0.0 and both["passed"] is False
+    with pytest.raises(ValueError, match="label rows"):
+        armcheck.compare(ref, _run(_at(0.99, 1, 1), texts), fp32_rows=fp32_rows)
+
+
+def test_verdict_rule_as_a_pure_function():
+    within = {"items": 3, "max_abs_gap": 0.005, "worst": "a", "worst_x86": 0.99, "worst_guest": 0.985}
+    beyond = {**within, "max_abs_gap": 0.006, "worst_guest": 0.984}
+    assert (
+        armcheck.verdict([], {"probe_texts": within, "label_rows": None})[0] is True
+    )  # the bar is inclusive
+    assert armcheck.verdict([], {"probe_texts": None, "label_rows": within})[0] is True
+    assert armcheck.verdict([], {"probe_texts": beyond, "label_rows": within})[0] is False
+    assert armcheck.verdict([], {"probe_texts": within, "label_rows": beyond})[0] is False
+    assert armcheck.verdict(["a"], {"probe_texts": within, "label_rows": within})[0] is False
+    passed, why = armcheck.verdict([], {"probe_texts": None, "label_rows": None})
+    assert passed is False and "no fp32 reference" in why
+    assert armcheck.FP32_TOLERANCE == 0.005
+
+
+def test_a_backend_not_run_everywhere_fails_the_check():
+    ok = {"comparison": {"passed": True}}
+    assert armcheck.check_passed([ok, ok], []) is True
+    assert (
+        armcheck.check_passed([ok], [{"backend": "onnx", "cpu": "x86", "reason": "x86 reference failed"}])
+        is False
+    )
+    assert armcheck.check_passed([ok, {"comparison": {"passed": False}}], []) is False
+    assert armcheck.check_passed([], []) is False
+
+
+def test_fp32_label_rows_come_from_the_bundle(default_bundle):
+    name, prompts, rows = armcheck.fp32_label_rows(str(default_bundle))
+    manifest = json.loads((default_bundle / "manifest.json").read_text())
+    meta = manifest["label_sets"][manifest["default_label_set"]]
+    assert name == manifest["default_label_set"] and meta["source"] == "fp32"
+    assert list(prompts) == list(rows) == meta["labels"] and prompts == meta["prompts"]
+    assert len(rows[meta["labels"][0]]) == manifest["encoder"]["embedding_dim"]
+
+
+def test_estimate_arithmetic():
+    assert armcheck.estimate_ms(1e9, ipc=1.0, clock_ghz=1.0) == pytest.approx(1000.0)
+    assert armcheck.estimate_ms(57e6, ipc=1.25, clock_ghz=1.8) == pytest.approx(57e6 / 2.25e9 * 1e3)
+    # the calibration closes: the anchor's instructions at the A72's IPC and the anchor's clock take the anchor's ms
+    a72 = armcheck.PI_CORES["cortex-a72"]
+    assert armcheck.estimate_ms(armcheck.ANCHOR_INSTRUCTIONS, a72["ipc"], armcheck.ANCHOR_CLOCK_GHZ) == (
+        pytest.approx(armcheck.ANCHOR_MS)
+    )
+    assert a72["ipc"] == pytest.approx(67e6 / (0.034 * 1.8e9))
+    a76 = armcheck.PI_CORES["cortex-a76"]
+    assert a76["ipc"] == pytest.approx(a72["ipc"] * armcheck.A76_OVER_A72_IPC)
+
+    counts = {"e2e": 57_000_000, "model_L16": 52_000_000, "model_L64": 211_000_000, "import_and_load": 2e9}
+    pi4 = armcheck.pi_estimate("cortex-a72", counts)
+    assert [e["clock_ghz"] for e in pi4] == [1.8, 1.5] and {e["device"] for e in pi4} == {"Raspberry Pi 4"}
+    assert pi4[0]["ms"]["e2e"] == round(57e6 / (a72["ipc"] * 1.8e9) * 1e3, 1) == 28.9
+    assert pi4[1]["ms"]["e2e"] == 34.7 and set(pi4[0]["ms"]) == set(armcheck.REGIONS)
+    assert all(e["kind"] == "estimate" for e in pi4)
+    (pi5,) = armcheck.pi_estimate("cortex-a76", {"e2e": 30_000_000})
+    assert pi5["device"] == "Raspberry Pi 5" and pi5["clock_ghz"] == 2.4
+    assert pi5["ms"] == {"e2e": round(30e6 / (a76["ipc"] * 2.4e9) * 1e3, 1)}
+    assert armcheck.pi_estimate("neoverse-n1", counts) is None
+    assert "estimate, not a measurement" in armcheck.ESTIMATE_METHOD and "IPC" in armcheck.ESTIMATE_METHOD
 
 
 def test_fp32_reference_is_the_base_encoder_only_for_a_base_bundle(default_bundle, tmp_path):
@@ -138,17 +241,26 @@ def test_result_json_is_written_into_a_missing_folder(tmp_path):
 def test_summary_table(recorded):
     reference, guest, log = recorded
     marks, _ = armcheck.parse_marks(log)
+    counts = armcheck.instruction_counts(marks, guest["regions"])
     row = {
         "cpu": "cortex-a76",
         "backend": "onnx",
-        "comparison": armcheck.compare(reference, guest),
-        "instructions": armcheck.instruction_counts(marks, guest["regions"]),
+        "comparison": armcheck.compare(reference, guest, fp32=reference["embeddings"]),
+        "instructions": counts,
+        "estimate": armcheck.pi_estimate("cortex-a76", counts),
     }
     table = armcheck.summarize([row])
-    assert "| cortex-a76 | onnx | 3 | 0.997380 | 3/3 | 3/3 | no | - | 30 M |" in table
-    assert table.endswith("| yes |")
-    header, rule, body = table.splitlines()
-    assert header.count("|") == rule.count("|") == body.count("|") == 14
+    header, rule, body, *estimate = table.splitlines()
+    assert body.startswith(
+        "| cortex-a76 | onnx | 3 | yes | 3/3 | 3/3 | 0.002620 (3) | - | 0.997380 | no | 30 M |"
+    )
+    assert body.endswith("| yes |")
+    assert header.count("|") == rule.count("|") == body.count("|") == 16
+    assert "estimate, not a measurement" in estimate[1] and "IPC" in estimate[1]
+    pi5 = estimate[-1]
+    assert pi5.startswith("| Raspberry Pi 5 | cortex-a76 | 2.4 GHz | 1.64 | onnx | ~")
+    assert estimate[-3].count("|") == pi5.count("|") == 9
+    assert "Estimated" not in armcheck.summarize([{k: v for k, v in row.items() if k != "estimate"}])
 
 
 def test_guest_command_pins_the_cpu_and_fakes_cpuinfo(tmp_path):
@@ -165,13 +277,17 @@ def test_guest_command_pins_the_cpu_and_fakes_cpuinfo(tmp_path):
         armcheck.guest_command(env, "max", tmp_path / "c", tmp_path / "o", tmp_path / "m")
 
 
-def test_probe_runs_on_the_host(tmp_path):
+@pytest.mark.parametrize("backend", ["onnx", "tflite"])
+def test_probe_runs_on_the_host(tmp_path, backend):
+    name, prompts, rows = armcheck.fp32_label_rows(None)
+    two = dict(list(prompts.items())[:2])
     cfg = {
         "bundle": None,
-        "backend": "onnx",
+        "backend": backend,
         "texts": ["ok", "so happy"],
         "repeats": 1,
         "region_text": "hi there",
+        "label_prompts": two,
     }
     (tmp_path / "c.json").write_text(json.dumps(cfg))
     subprocess.run(
@@ -187,6 +303,10 @@ def test_probe_runs_on_the_host(tmp_path):
     out = json.loads((tmp_path / "o.json").read_text())
     assert out["texts"] == cfg["texts"] and len(out["embeddings"]) == 2 and len(out["embeddings"][0]) == 384
     assert set(out["regions"]) == set(armcheck.REGIONS)
+    # the int8 backend re-embeds the fp32 label rows closely: the reference is reproducible
+    assert list(out["label_rows"]) == list(two)
+    cos = armcheck.cosines([rows[label] for label in two], list(out["label_rows"].values()))
+    assert cos.min() > 0.99
 
 
 @pytest.mark.skipif(

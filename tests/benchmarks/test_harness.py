@@ -26,6 +26,7 @@ TINY = BenchConfig(
     cold_runs=1,
     memory_texts=4,
     gemm_min_time_s=0.01,
+    quality_texts=40,
 )
 
 
@@ -93,11 +94,25 @@ def test_roofline_and_targets(report):
         same_rows = gemm["layer_mix_gops"][str(r["length"])]
         assert r["share_same_rows"] == pytest.approx(r["achieved_gops"] / same_rows, abs=1e-3)
     names = [t["name"] for t in report["targets"]]
-    assert names == ["e2e_p50_ms", "speedup_vs_pytorch", "peak_rss_mb", "cold_start_ms"]
+    assert names == [
+        "e2e_p50_ms",
+        "speedup_vs_fp32",
+        "peak_rss_mb",  # one row per 1-thread int8 backend: onnx only here
+        "cold_start_ms",
+        "smaller_speedup",
+        "smaller_f1_delta",
+    ]
     by_name = {t["name"]: t for t in report["targets"]}
     assert by_name["e2e_p50_ms"]["measured"] == report["subjects"][0]["e2e_texts"]["p50"]
-    assert by_name["speedup_vs_pytorch"]["measured"] is None  # no PyTorch row in this run
-    assert by_name["speedup_vs_pytorch"]["met"] is None
+    assert by_name["e2e_p50_ms"]["target"] == "<= 1.5"
+    assert by_name["speedup_vs_fp32"]["measured"] is None  # no fp32 reference in this run
+    assert by_name["speedup_vs_fp32"]["met"] is None and by_name["speedup_vs_fp32"]["note"]
+    proc = report["subjects"][0]["process"]
+    assert by_name["peak_rss_mb"]["measured"] == proc["peak_rss_predictions_mb"] <= proc["peak_rss_mb"]
+    assert by_name["peak_rss_mb"]["workload_predictions"] == TINY.memory_texts + 1
+    assert by_name["peak_rss_mb"]["note"] == "workload 5 predictions, not 500"  # the target's workload is 500
+    assert BenchConfig().memory_texts + 1 == 500
+    assert by_name["cold_start_ms"]["measured"] == proc["cold_start"]["total_ms"]
 
 
 def test_metadata_records_machine_and_load(report):
@@ -162,7 +177,7 @@ def test_plot_writes_a_png(report, tmp_path):
 
 
 def test_cli_quick_writes_valid_json(tmp_path):
-    out, md = tmp_path / "r.json", tmp_path / "r.md"
+    out, md, png = tmp_path / "r.json", tmp_path / "r.md", tmp_path / "r.png"
     proc = subprocess.run(
         [
             sys.executable,
@@ -179,6 +194,12 @@ def test_cli_quick_writes_valid_json(tmp_path):
             str(out),
             "--markdown",
             str(md),
+            "--models",
+            "default",
+            "--quality-texts",
+            "30",
+            "--plot",
+            str(png),
         ],
         capture_output=True,
         text=True,
@@ -188,6 +209,10 @@ def test_cli_quick_writes_valid_json(tmp_path):
     data = json.loads(out.read_text())
     assert validate(data) == []
     assert data["config"]["quick"] is True and data["config"]["lengths"] == [16]
+    assert data["config"]["models"] == ["default"] and data["config"]["quality_texts"] == 30
+    assert [m["name"] for m in data["models"]] == ["default"] and data["quality"]["texts"] == 30
+    for plot in (png, tmp_path / "r-quality.png"):  # latency vs length, and quality vs latency
+        assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert data["command"].startswith("emolite bench --quick")
     assert md.read_text() in proc.stdout
 
@@ -228,7 +253,8 @@ def test_sdk_only_run_never_imports_torch(tmp_path):
         "import sys\n"
         "from emolite.benchmarks.runner import BenchConfig, run\n"
         "r = run(BenchConfig(subjects=('onnx', 'tflite'), threads=(1,), lengths=(16,), batches=(1,), warmup=1,"
-        " runs=3, e2e_texts=3, throughput_texts=2, processes=False, gemm_min_time_s=0.01))\n"
+        " runs=3, e2e_texts=3, throughput_texts=2, processes=False, gemm_min_time_s=0.01,"
+        " quality_texts=20))\n"
         "assert r['subjects'][0]['available']\n"
         "bad = [m for m in ('torch', 'transformers', 'onnx', 'emolite.distill', 'emolite.export') if m in sys.modules]\n"
         "print('LOADED', bad)\n"

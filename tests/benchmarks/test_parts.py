@@ -35,10 +35,20 @@ def test_throughput_counts_every_text():
     assert len(seen) == 14  # one warm-up batch of 4, then all 10
 
 
+def test_interleaved_timing_calls_each_function_once_per_item():
+    calls: dict[str, list] = {"a": [], "b": []}
+    fns = {k: (lambda item, k=k: calls[k].append(item)) for k in calls}
+    stats = timing.time_each_interleaved(fns, list(range(23)), warmup=2, rounds=5)
+    for k in calls:  # the warm-up items first, then every item once, in order
+        assert calls[k] == [0, 1] + list(range(23))
+        assert stats[k]["n"] == 23
+    assert timing.time_each_interleaved({}, [1, 2], warmup=1) == {}
+
+
 def test_schema_violations_are_named_by_path():
     problems = schema.validate({"schema": "other", "subjects": [{"name": "onnx", "threads": 0}]})
     assert "$/: 'created' is a required property" in problems
-    assert "$/schema: 'other' is not one of ['emolite-bench/1']" in problems
+    assert "$/schema: 'other' is not one of ['emolite-bench/2']" in problems
     assert "$/subjects/0: 'available' is a required property" in problems
     assert "$/subjects/0/threads: 0 is less than the minimum of 1" in problems
     stats = {"$ref": "#/definitions/stats", "definitions": schema.load_schema()["definitions"]}

@@ -90,3 +90,18 @@ def test_ratios_against_pytorch(bench_cache):
     expected = rows[1]["e2e_texts"]["p50"] / rows[0]["e2e_texts"]["p50"]
     assert ratio["e2e_texts_p50_speedup"] == pytest.approx(expected, rel=1e-2)
     assert 0.15 < ratio["size_ratio"] < 0.35  # int8 is about a quarter of fp32
+
+
+def test_sentence_transformers_peer_is_the_same_encoder():
+    """What a sentence-transformers user runs (its own encode), on the same base encoder as the PyTorch peer."""
+    pytest.importorskip("sentence_transformers")
+    st = make_subject("sentence-transformers", None, threads=1)
+    torch_peer = make_subject("pytorch-fp32", None, threads=1)
+    assert st.precision == "fp32" and st.runtime.startswith("sentence-transformers ")
+    assert sum(st.files.values()) > 80e6 and st.info["max_seq_length"] == 128  # the SDK's truncation
+    text = "Ugh, the train is late again."
+    ids, mask = _ids(torch_peer.classifier, text)
+    assert float(st.run(ids, mask)[0] @ torch_peer.run(ids, mask)[0]) > 0.9999  # model-only: same numbers
+    # end to end through SentenceTransformer.encode (its tokenizer) vs the SDK's tokenisation + the same model
+    assert float(st.classifier.embed(text) @ torch_peer.classifier.embed(text)) > 0.9999
+    assert st.classifier.predict(text).labels == torch_peer.classifier.predict(text).labels

@@ -224,3 +224,46 @@ def test_two_processes_follow_the_single_process_loss_curve(tiny_run, store, tmp
     assert len(double) == len(single)
     assert np.allclose(double, single, rtol=2e-3, atol=2e-3), (single, double)
     assert (out / "best" / "emolite.json").is_file()
+
+
+def test_a_smaller_student_keeps_the_chosen_layers_of_its_parent(tiny_run, store, tmp_path):
+    """Layer dropping (the smaller model package's recipe) on the tiny run: the student has the chosen
+    layers of its parent, initialised from them, and trains; a bad layer list is refused before training."""
+    import torch
+
+    from emolite.cli import main
+    from emolite.distill.model import StudentEncoder
+
+    parent = tiny_run / "best"
+    out = tmp_path / "small"
+    sets = [f'store="{store}"', f'base_model="{parent}"', "keep_layers=[1, 3]", "epochs=1"]
+    assert main(["train", "--config", str(TINY), "--out", str(out), *[a for kv in sets for a in ("--set", kv)]]) == 0
+    student, teacher = StudentEncoder.from_pretrained(out / "best"), StudentEncoder.from_pretrained(parent)
+    assert student.transformer.config.num_hidden_layers == 2 and len(student.transformer.encoder.layer) == 2
+    initial = train_mod.build_model(train_mod.load_config(TINY, sets))
+    kept = initial.transformer.encoder.layer[1].attention.self.query.weight
+    assert torch.equal(kept, teacher.transformer.encoder.layer[3].attention.self.query.weight)
+    with pytest.raises(ValueError, match="keep_layers"):
+        train_mod.build_model(train_mod.load_config(TINY, ["keep_layers=[4, 2]"]))
+    with pytest.raises(ValueError, match="keep_layers"):
+        train_mod.build_model(train_mod.load_config(TINY, ["keep_layers=[0, 9]"]))
+
+
+def test_self_training_labels_other_domains_texts_with_a_models_decisions(shared_data, default_bundle):
+    """pseudo_label_sets: texts only of other domains' train splits, labelled by the model's own GoEmotions
+    decisions; the same texts and labels every run, and a source without texts is refused."""
+    from emolite.catalog import LABEL_SETS
+
+    cfg = train_mod.load_config(
+        TINY, ['pseudo_label_sets=["carer", "ei-reg"]', f'pseudo_label_model="{default_bundle}"', "pseudo_label_per_set=12"]
+    )
+    examples = train_mod.pseudo_labelled(cfg)
+    assert [ex.id for ex in examples] == [f"pseudo:carer:{i}" for i in range(12)] + [f"pseudo:ei-reg:{i}" for i in range(12)]
+    assert set(ex.text for ex in examples[:12]) <= set(datasets.domain_texts("carer", n=10**6))
+    names = set(LABEL_SETS["goemotions"].labels)
+    assert all(ex.labels and set(ex.labels) <= names for ex in examples)
+    assert train_mod.pseudo_labelled(cfg) == examples
+    with pytest.raises(ValueError, match="no unlabelled texts"):
+        train_mod.pseudo_labelled(train_mod.load_config(TINY, ['pseudo_label_sets=["goemotions"]', 'pseudo_label_model="default"']))
+    with pytest.raises(ValueError, match="pseudo_label_model"):
+        train_mod.pseudo_labelled(train_mod.load_config(TINY, ['pseudo_label_sets=["carer"]']))
