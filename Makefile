@@ -61,15 +61,23 @@ bundle: $(VENV)/.dev
 ## model-l3: the smaller model package (three of the default's layers, trained again): after `make bundle`
 model-l3: $(VENV)/.dev
 	$(VENV)/bin/emolite train --config distill/configs/minilm-l3.toml --out runs/minilm-l3
-	$(VENV)/bin/emolite export runs/minilm-l3/best --out runs/minilm-l3/bundle --formats onnx,tflite
+	$(VENV)/bin/emolite export runs/minilm-l3/best --out runs/minilm-l3/bundle --formats onnx
 	$(VENV)/bin/emolite evaluate int8=runs/minilm-l3/bundle fp32=runs/minilm-l3/best \
 	  --out runs/minilm-l3/eval --record runs/minilm-l3/best
-	$(PY) models/build.py minilm-l3 runs/minilm-l3/bundle
+	$(VENV)/bin/emolite export runs/minilm-l3/best --out runs/minilm-l3/package --formats onnx,tflite
+	$(PY) models/build.py minilm-l3 runs/minilm-l3/package --force
 
 ## bench: the benchmark table on this machine (docs/benchmarks.md); --quick for a one-minute run
+# It measures a regular install, as users have it (the editable install's import hook costs start-up time),
+# then restores the editable one.
 bench: $(VENV)/.dev
 	mkdir -p out
-	$(VENV)/bin/emolite bench -v --targets --json out/bench.json --markdown out/bench.md --plot out/bench.png
+	$(PIP) install -q --no-deps --force-reinstall .
+	if [ -f models/minilm-l3/emolite_minilm_l3/manifest.json ]; then \
+	  $(PIP) install -q --no-deps --force-reinstall ./models/minilm-l3; fi
+	EMOLITE_DATA=$(abspath ../shared/data) \
+	  $(VENV)/bin/emolite bench -v --targets --json out/bench.json --markdown out/bench.md --plot out/bench.png; \
+	  status=$$?; $(PIP) install -q --no-deps -e .; exit $$status
 
 ## arm-check: the SDK under qemu-user on emulated Cortex-A72/A76 against x86 (heavy, not part of test; root)
 arm-check: $(VENV)/.dev
