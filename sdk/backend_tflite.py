@@ -108,12 +108,27 @@ class TFLiteBackend:
 
 def make_runner(model: Path, digest: str, threads: int | None, names: dict[int, str], output: str, dim: int):
     """CompiledModel with a weight cache when ai-edge-litert has it; else the Interpreter API."""
-    if os.environ.get("EMOLITE_TFLITE_RUNTIME", "") not in ("tflite-runtime", "interpreter"):
+    if os.environ.get("EMOLITE_TFLITE_RUNTIME", "") not in ("tflite-runtime", "interpreter") and cpu_runs_compiled_model():
         try:
             return CompiledModelRunner(model, digest, threads, names, output, dim)
         except ImportError:  # ai-edge-litert without CompiledModel, or not installed
             pass
     return InterpreterRunner(model, threads, names, output)
+
+
+def cpu_runs_compiled_model() -> bool:
+    """ai-edge-litert 2.3's CompiledModel library died with SIGILL (an uncatchable crash) on an emulated
+    Cortex-A72 (Raspberry Pi 4, ARMv8.0) and ran on a Cortex-A76 (Pi 5, ARMv8.2 with dot product); the
+    Interpreter API runs on both. So on ARM it is used only where the CPU reports dot product (asimddp)."""
+    machine = platform.machine().lower()
+    if machine in ("x86_64", "amd64"):
+        return True
+    if machine in ("aarch64", "arm64"):
+        try:
+            return "asimddp" in Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace").split()
+        except OSError:
+            return False
+    return False
 
 
 class CompiledModelRunner:
