@@ -153,10 +153,11 @@ class CompiledModelRunner:
         except Exception as exc:  # a layout this code does not know: use the Interpreter API
             raise ImportError(str(exc)) from exc
 
-        self.cache, building = weight_cache_file(digest)
+        cache, building = weight_cache_file(digest)
+        self.cache = cache
         # A new cache is built under a name of this process's own, then renamed: processes never share a
         # half-written file.
-        self._building = self.cache.with_name(f"{self.cache.name}.{os.getpid()}.tmp") if building else None
+        self._building = cache.with_name(f"{cache.name}.{os.getpid()}.tmp") if building and cache else None
         in_use = self._building or self.cache
         cpu = CpuOptions(num_threads=threads or 0, xnnpack_weight_cache_path=str(in_use or ""))
         # CPU only: a runtime path without accelerator libraries and no compiler plugin (the public
