@@ -135,18 +135,27 @@ class OnnxFileBackend:
         return self.session.run([self.output], {"input_ids": input_ids, "attention_mask": attention_mask})[0]
 
 
-class TorchBackend:
-    """The encoder in PyTorch fp32: transformer, mean pooling over the mask, L2 normalisation."""
+class _TorchPeer:
+    """A PyTorch module in eval mode on `threads` threads (the fp32 peers)."""
 
-    name = "pytorch-fp32"
     batch_invariant = True
 
-    def __init__(self, encoder, threads: int):
+    def __init__(self, module, threads: int):
         import torch
 
         torch.set_num_threads(threads)
         self.torch = torch
-        self.encoder = encoder.eval()
+        self.module = module.eval()
+
+
+class TorchBackend(_TorchPeer):
+    """The encoder in PyTorch fp32: transformer, mean pooling over the mask, L2 normalisation."""
+
+    name = "pytorch-fp32"
+
+    def __init__(self, encoder, threads: int):
+        super().__init__(encoder, threads)
+        self.encoder = self.module
 
     def run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         with self.torch.inference_mode():
@@ -154,18 +163,14 @@ class TorchBackend:
         return out.numpy()
 
 
-class SentenceTransformersBackend:
+class SentenceTransformersBackend(_TorchPeer):
     """A `sentence_transformers.SentenceTransformer` on the CPU: `encode` for texts, its modules for ids."""
 
     name = "sentence-transformers"
-    batch_invariant = True
 
     def __init__(self, model, threads: int):
-        import torch
-
-        torch.set_num_threads(threads)
-        self.torch = torch
-        self.model = model.eval()
+        super().__init__(model, threads)
+        self.model = self.module
 
     def encode(self, items: list[str], batch_size: int) -> np.ndarray:
         return self.model.encode(

@@ -187,13 +187,16 @@ def goemotions(root: Path, limit: int = 0) -> list[EvalSet]:
     return out
 
 
+def _semeval_rows(path: Path) -> list[list[str]]:
+    """Rows of a SemEval-2018 Task 1 file (tab-separated, unquoted), header first."""
+    with open(_need(path), newline="", encoding="utf-8") as f:
+        return list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
 def semeval_ec(root: Path, limit: int = 0) -> EvalSet:
     """SemEval-2018 E-c test-gold: 11 emotions, multi-label (a row may have none)."""
-    path = _need(root / "semeval2018_ec" / "E-c-En-test-gold.txt")
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        header = next(reader)
-        rows = [r for _, r in zip(range(limit or 10**9), reader)]
+    header, *rows = _semeval_rows(root / "semeval2018_ec" / "E-c-En-test-gold.txt")
+    rows = rows[: limit or None]
     labels = tuple(header[2:])
     gold = np.array([[c == "1" for c in r[2:]] for r in rows], dtype=bool)
     return EvalSet("semeval-ec-11", "SemEval-2018 E-c test-gold", [r[1] for r in rows], labels, "multi", gold,
@@ -213,11 +216,8 @@ def semeval_ei_reg(root: Path, limit: int = 0) -> list[EvalSet]:
     """SemEval-2018 EI-reg test-gold, one set per emotion; the 2018-En-mystery- template rows are dropped."""
     out = []
     for emotion in EI_REG_EMOTIONS:
-        path = _need(root / "semeval2018_ei_reg" / f"EI-reg-En-{emotion}-test-gold.txt")
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-            next(reader)
-            rows = [r for r in reader if not r[0].startswith("2018-En-mystery-")][: limit or None]
+        _, *rows = _semeval_rows(root / "semeval2018_ei_reg" / f"EI-reg-En-{emotion}-test-gold.txt")
+        rows = [r for r in rows if not r[0].startswith("2018-En-mystery-")][: limit or None]
         gold = np.array([float(r[3]) for r in rows])
         out.append(EvalSet(f"ei-reg-{emotion}", "SemEval-2018 EI-reg test-gold (mystery rows dropped)",
                            [r[1] for r in rows], (emotion,), "regression", gold, "semeval-11", [r[0] for r in rows]))
@@ -229,10 +229,8 @@ def domain_texts(eval_set: str, root: Path | None = None, n: int = 2000, seed: i
     label-free prior adaptation); None when the set has no train split here."""
     root = root or data_dir()
     if eval_set.startswith("semeval-ec"):
-        with open(_need(root / "semeval2018_ec" / "E-c-En-train.txt"), newline="", encoding="utf-8") as f:
-            reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-            next(reader)
-            texts = [row[1] for row in reader]  # column 1 is the tweet; the label columns are not read
+        _, *rows = _semeval_rows(root / "semeval2018_ec" / "E-c-En-train.txt")
+        texts = [row[1] for row in rows]  # column 1 is the tweet; the label columns are not used
     elif eval_set.startswith("carer"):
         lines = _need(root / "carer" / "train.txt").read_text(encoding="utf-8").splitlines()[1:]
         texts = [line.rsplit(";", 1)[0] for line in lines if line.strip()]  # the label after ';' is dropped
@@ -242,11 +240,8 @@ def domain_texts(eval_set: str, root: Path | None = None, n: int = 2000, seed: i
     elif eval_set.startswith("ei-reg"):
         texts = []
         for emotion in EI_REG_EMOTIONS:
-            path = _need(root / "semeval2018_ei_reg" / f"EI-reg-En-{emotion}-train.txt")
-            with open(path, newline="", encoding="utf-8") as f:
-                reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-                next(reader)
-                texts += [row[1] for row in reader]  # the tweet; the intensity column is not read
+            _, *rows = _semeval_rows(root / "semeval2018_ei_reg" / f"EI-reg-En-{emotion}-train.txt")
+            texts += [row[1] for row in rows]  # the tweet; the intensity column is not used
         texts = list(dict.fromkeys(texts))
     else:
         return None
