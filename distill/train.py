@@ -173,7 +173,11 @@ def prepare_data(cfg: TrainConfig, examples: list[data.Example] | None = None) -
     train, heldout = data.holdout_split(examples, cfg.holdout_fraction, cfg.seed)
     if cfg.exclude_labels:  # the held-out texts keep every label: the protocol scores the excluded ones there
         train = data.without_labels(train, cfg.exclude_labels)
-    train = train[: cfg.max_train_examples or None] + pseudo_labelled(cfg)
+    capped = train[: cfg.max_train_examples or None]
+    # A capped run (the protocol's folds) keeps the full run's share of self-training texts, and excluded
+    # labels leave them too.
+    pseudo = pseudo_labelled(cfg, share=len(capped) / max(len(train), 1))
+    train = capped + (data.without_labels(pseudo, cfg.exclude_labels) if cfg.exclude_labels else pseudo)
     heldout = heldout[: cfg.max_heldout_examples or None]
     views = data.DescriptorViews(paraphrase_prob=cfg.paraphrase_prob, definition_prob=cfg.definition_prob)
     vocab = data.vocabulary(train, cfg.min_label_count)
@@ -181,8 +185,9 @@ def prepare_data(cfg: TrainConfig, examples: list[data.Example] | None = None) -
     return Data(train, heldout, vocab, views)
 
 
-def pseudo_labelled(cfg: TrainConfig) -> list[data.Example]:
-    """Self-training examples: other domains' unlabelled texts with a model's own GoEmotions decisions."""
+def pseudo_labelled(cfg: TrainConfig, share: float = 1.0) -> list[data.Example]:
+    """Self-training examples: other domains' unlabelled texts with a model's own GoEmotions decisions
+    (`share` of `pseudo_label_per_set` from each set)."""
     if not cfg.pseudo_label_sets:
         return []
     if not cfg.pseudo_label_model:
@@ -193,7 +198,7 @@ def pseudo_labelled(cfg: TrainConfig) -> list[data.Example]:
     clf = emolite.load(cfg.pseudo_label_model, threads=cfg.threads)
     out = []
     for name in cfg.pseudo_label_sets:
-        texts = datasets.domain_texts(name, n=cfg.pseudo_label_per_set, seed=cfg.seed)
+        texts = datasets.domain_texts(name, n=max(1, round(cfg.pseudo_label_per_set * share)), seed=cfg.seed)
         if texts is None:
             raise TrainConfigError(f"pseudo_label_sets: no unlabelled texts for '{name}' (emolite.datasets.domain_texts)")
         decided = clf.predict(texts, labels="goemotions")

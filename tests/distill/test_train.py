@@ -267,3 +267,25 @@ def test_self_training_labels_other_domains_texts_with_a_models_decisions(shared
         train_mod.pseudo_labelled(train_mod.load_config(TINY, ['pseudo_label_sets=["goemotions"]', 'pseudo_label_model="default"']))
     with pytest.raises(ValueError, match="pseudo_label_model"):
         train_mod.pseudo_labelled(train_mod.load_config(TINY, ['pseudo_label_sets=["carer"]']))
+
+
+def test_fold_runs_keep_the_self_training_share_without_the_folds_labels(store, default_bundle):
+    """A protocol fold (capped teacher texts, excluded labels) takes the full run's share of self-training
+    texts, and the fold's labels leave them as they leave the teacher's."""
+    from emolite.distill import protocol
+
+    cfg = train_mod.load_config(TINY, [f'store="{store}"', 'pseudo_label_sets=["carer"]',
+                                       f'pseudo_label_model="{default_bundle}"', "pseudo_label_per_set=200",
+                                       "max_train_examples=0"])
+    full = train_mod.prepare_data(cfg)
+    fold = protocol.fold_configs(cfg, max_train_examples=len(full.train) // 4)[0]
+    run = train_mod.prepare_data(fold)
+    pseudo = [ex for ex in run.train if ex.id.startswith("pseudo:")]
+    teacher = len(run.train) - len(pseudo)
+    assert teacher == len(full.train) // 4
+    whole = len(train_mod.data.without_labels(
+        [ex for ex in full.train if not ex.id.startswith("pseudo:")], fold.exclude_labels))
+    labelled = train_mod.pseudo_labelled(fold, share=teacher / whole)
+    assert 0 < len(labelled) < 200 and len(labelled) == round(200 * teacher / whole)
+    assert pseudo == train_mod.data.without_labels(labelled, fold.exclude_labels)
+    assert not any(set(ex.labels) & set(fold.exclude_labels) for ex in run.train)
