@@ -92,6 +92,7 @@ class TrainConfig:
     lr: float = 1e-4
     head_lr: float = 1e-2  # logit scale/bias and projection
     weight_decay: float = 0.01
+    base_decay: float = 0.0  # pull toward the starting encoder's weights (decoupled L2-SP); 0 = off
     warmup_steps: int = 30
     grad_clip: float = 1.0
     max_steps: int = 0  # 0 = epochs * steps per epoch (tests cap it)
@@ -330,6 +331,7 @@ def train_step(
     scheduler: LRScheduler,
     rank: int,
     world_size: int,
+    anchors: dict[int, torch.Tensor] | None = None,
 ) -> float:
     texts, descs, targets = local_slice(batch, rank, world_size)
     t, d, scale, bias = model(tokenize(tokenizer, texts, cfg.max_seq_length), tokenize(tokenizer, descs, 64))
@@ -340,8 +342,24 @@ def train_step(
     if cfg.grad_clip > 0:
         torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], cfg.grad_clip)
     optimizer.step()
+    if anchors:
+        pull_toward(anchors, optimizer, cfg.base_decay)
     scheduler.step()
     return mean_across(value.detach(), world_size)
+
+
+def anchor_weights(optimizer: torch.optim.Optimizer) -> dict[int, torch.Tensor]:
+    """The encoder weights as the run starts (the base encoder's), by parameter id: base_decay's centre."""
+    return {id(p): p.detach().clone() for group in optimizer.param_groups[:2] for p in group["params"]}
+
+
+def pull_toward(anchors: dict[int, torch.Tensor], optimizer: torch.optim.Optimizer, strength: float) -> None:
+    """Decoupled L2-SP (Li et al., 2018): AdamW's decay, centred on the starting weights instead of zero, so
+    each step moves every encoder weight lr * strength of the way back to where the base encoder had it."""
+    with torch.no_grad():
+        for group in optimizer.param_groups[:2]:
+            for p in group["params"]:
+                p.sub_(p - anchors[id(p)], alpha=group["lr"] * strength)
 
 
 def mean_across(value: torch.Tensor, world_size: int) -> float:
@@ -517,12 +535,13 @@ def train(cfg: TrainConfig, out: str | Path, examples: list[data.Example] | None
     total = cfg.max_steps or cfg.epochs * per_epoch
     scheduler = make_scheduler(optimizer, total, cfg.warmup_steps)
     out.mkdir(parents=True, exist_ok=True)
+    anchors = anchor_weights(optimizer) if cfg.base_decay > 0 else None  # before resume: the base's weights
     state = resume(out, encoder, optimizer, scheduler, cfg)
     started = time.time() - state.get("seconds", 0.0)
     for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
         if state["step"] >= total:
             break
-        run_epoch(model, tokenizer, d, cfg, optimizer, scheduler, state, epoch, total, rank, world_size)
+        run_epoch(model, tokenizer, d, cfg, optimizer, scheduler, state, epoch, total, rank, world_size, anchors)
         state["epoch"], state["seconds"] = epoch, round(time.time() - started, 1)
         if rank == 0:
             state["history"].append({"epoch": epoch, "step": state["step"], **heldout_scores(encoder, d, cfg)})
@@ -547,6 +566,7 @@ def run_epoch(
     total: int,
     rank: int,
     world_size: int,
+    anchors: dict[int, torch.Tensor] | None = None,
 ) -> None:
     from tqdm.auto import tqdm
 
@@ -557,7 +577,7 @@ def run_epoch(
     n = min(data.steps_per_epoch(len(d.train), cfg.batch_size), total - state["step"])
     bar = tqdm(total=n, desc=f"epoch {epoch}/{cfg.epochs}", disable=rank != 0, leave=False)
     for batch, _ in zip(batches, range(n)):
-        value = train_step(model, tokenizer, batch, cfg, optimizer, scheduler, rank, world_size)
+        value = train_step(model, tokenizer, batch, cfg, optimizer, scheduler, rank, world_size, anchors)
         state["losses"].append(round(value, 6))
         state["step"] += 1
         bar.set_postfix(loss=f"{value:.4f}")
