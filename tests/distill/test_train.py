@@ -308,7 +308,7 @@ def test_base_decay_pulls_each_weight_back_toward_the_base_encoder(tiny_run, sto
     assert torch.allclose(w.detach(), torch.tensor([1.0 + 2.0 * 0.8, -3.0 + 2.0 * 0.8]))
 
     out = tmp_path / "decayed"
-    sets = [f'store="{store}"', "base_decay=2000.0"]
+    sets = [f'store="{store}"', "base_decay=9000.0"]
     assert main(["train", "--config", str(TINY), "--out", str(out), *[a for kv in sets for a in ("--set", kv)]]) == 0
 
     def distance(folder) -> float:
