@@ -47,10 +47,13 @@ lint: $(VENV)/.dev
 	$(PY) -m ruff check sdk distill export benchmarks tests
 	$(PY) -m ruff format --check sdk distill export benchmarks tests
 
-## bundle: reproduce the shipped default bundle: teacher data -> train -> evaluate (recorded) -> export -> golden files
+## bundle: reproduce the shipped default bundle: teacher data -> first stage (teacher labels only) -> its int8
+## bundle labels the self-training texts -> train -> evaluate (recorded) -> export -> golden files
 bundle: $(VENV)/.dev
 	$(VENV)/bin/emolite annotations import-goemotions-gpt4 ../shared/data/goemotions_gpt4/*.csv \
 	  ../shared/data/goemotions_gpt4/goemotions_complete_train_gpt_labels.tsv --store runs/annotations.sqlite
+	$(VENV)/bin/emolite train --config distill/configs/teacher-only.toml --out runs/teacher-only
+	$(VENV)/bin/emolite export runs/teacher-only/best --out runs/teacher-only/bundle --formats onnx
 	$(VENV)/bin/emolite train --config distill/configs/default.toml --out runs/default
 	$(VENV)/bin/emolite export runs/default/best --out runs/default/bundle --formats onnx
 	$(VENV)/bin/emolite evaluate int8=runs/default/bundle fp32=runs/default/best base=base --adapt \
@@ -58,7 +61,7 @@ bundle: $(VENV)/.dev
 	$(VENV)/bin/emolite export runs/default/best --out sdk/bundles/default --formats onnx,tflite
 	$(MAKE) -C android_demo golden
 
-## model-l3: the smaller model package (three of the default's layers, trained again): after `make bundle`
+## model-l3: the smaller model package (three of the first stage's layers, trained again): after `make bundle`
 model-l3: $(VENV)/.dev
 	$(VENV)/bin/emolite train --config distill/configs/minilm-l3.toml --out runs/minilm-l3
 	$(VENV)/bin/emolite export runs/minilm-l3/best --out runs/minilm-l3/bundle --formats onnx

@@ -117,7 +117,7 @@ def evaluate(
     return out
 
 
-def fold_configs(cfg, folds: int = FOLDS, max_train_examples: int = 12000) -> list:
+def fold_configs(cfg, folds: int = FOLDS, max_train_examples: int = 8000) -> list:
     """The configs of the fold models: `cfg` without each fold's labels, on a reduced budget (one epoch)."""
     return [
         replace(cfg, exclude_labels=fold_labels(f, folds), max_train_examples=max_train_examples, epochs=1,

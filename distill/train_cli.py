@@ -55,7 +55,7 @@ def register(sub) -> None:
     q = sub.add_parser("protocol-folds", help="train the leave-labels-out fold models of the protocol")
     q.add_argument("--config", required=True)
     q.add_argument("--out", required=True, help="folder: one run per fold (fold0, fold1, ...)")
-    q.add_argument("--max-train-examples", type=int, default=12000)
+    q.add_argument("--max-train-examples", type=int, default=8000, help="teacher texts per fold model")
     q.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
     q.set_defaults(func=cmd_protocol_folds)
 
