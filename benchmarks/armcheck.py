@@ -300,17 +300,51 @@ def cosines(a, b) -> np.ndarray:
 
 def decision_mismatches(reference: dict, guest: dict) -> list[str]:
     """The probe texts whose decision differs from x86's: another top label or another decided label set."""
-    return [
-        text
-        for text, top_x, top_g, set_x, set_g in zip(
-            reference["texts"],
-            reference["top_labels"],
-            guest["top_labels"],
-            reference["predicted"],
-            guest["predicted"],
-        )
-        if top_x != top_g or sorted(set_x) != sorted(set_g)
+    return [row["text"] for row in decision_differences(reference, guest)]
+
+
+def decision_differences(reference: dict, guest: dict) -> list[dict]:
+    """Per differing probe text, what differs and how far from the boundary x86 was: the top labels, and each
+    label decided on one side only with both sides' probabilities and its threshold (when the runs carry
+    them; older recordings do not). A gap of a few thousandths says the text sits on the boundary."""
+    rows = []
+    for i, text in enumerate(reference["texts"]):
+        top_x, top_g = reference["top_labels"][i], guest["top_labels"][i]
+        set_x, set_g = set(reference["predicted"][i]), set(guest["predicted"][i])
+        if top_x == top_g and set_x == set_g:
+            continue
+        row = {"text": text, "x86_top": top_x, "arm_top": top_g, "labels": []}
+        probs = [run.get("probabilities") for run in (reference, guest)]
+        thresholds = reference.get("thresholds") or {}
+        for label in sorted(set_x ^ set_g):
+            entry = {"label": label, "decided_on": "x86" if label in set_x else "arm"}
+            if all(probs) and label in thresholds:
+                x86, arm = probs[0][i][label], probs[1][i][label]
+                entry |= {
+                    "x86": round(x86, 6),
+                    "arm": round(arm, 6),
+                    "threshold": round(thresholds[label], 6),
+                    "x86_margin": round(x86 - thresholds[label], 6),
+                }
+            row["labels"].append(entry)
+        if top_x != top_g and all(probs):
+            row["x86_top_gap"] = round(probs[0][i][top_x] - probs[0][i][top_g], 6)
+        rows.append(row)
+    return rows
+
+
+def describe_difference(row: dict) -> str:
+    """One line: the text and, per differing label, x86's and ARM's probability against the threshold."""
+    parts = [
+        f"{e['label']} x86 {e['x86']:.5f} / ARM {e['arm']:.5f}, threshold {e['threshold']:.5f}"
+        if "x86" in e
+        else f"{e['label']} decided on {e['decided_on']} only"
+        for e in row["labels"]
     ]
+    if row["x86_top"] != row["arm_top"]:
+        gap = f", x86's top-2 gap {row['x86_top_gap']:.5f}" if "x86_top_gap" in row else ""
+        parts.insert(0, f"top label x86 {row['x86_top']!r} vs ARM {row['arm_top']!r}{gap}")
+    return f"{row['text']!r} ({'; '.join(parts)})"
 
 
 def fp32_gaps(fp32, x86, guest, names: list[str]) -> dict:
@@ -333,7 +367,10 @@ def fp32_gaps(fp32, x86, guest, names: list[str]) -> dict:
 
 
 def verdict(
-    mismatches: list[str], fp32_checks: dict[str, dict | None], tolerance: float = FP32_TOLERANCE
+    mismatches: list[str],
+    fp32_checks: dict[str, dict | None],
+    tolerance: float = FP32_TOLERANCE,
+    differences: list[dict] | None = None,
 ) -> tuple[bool, str]:
     """(passed, why) of one CPU and backend.
 
@@ -349,10 +386,8 @@ def verdict(
     moving the result's distance to full precision.
     """
     if mismatches:
-        return (
-            False,
-            f"decisions differ from x86 on {len(mismatches)} probe text(s), first: {mismatches[0]!r}",
-        )
+        first = describe_difference(differences[0]) if differences else repr(mismatches[0])
+        return False, f"decisions differ from x86 on {len(mismatches)} probe text(s), first: {first}"
     available = {name: check for name, check in fp32_checks.items() if check is not None}
     if not available:
         return False, (
@@ -396,12 +431,14 @@ def compare(
         else fp32_gaps(fp32, reference["embeddings"], guest["embeddings"], reference["texts"]),
         "label_rows": None if fp32_rows is None else _label_row_gaps(reference, guest, fp32_rows),
     }
-    passed, reason = verdict(mismatches, checks, tolerance)
+    differences = decision_differences(reference, guest)
+    passed, reason = verdict(mismatches, checks, tolerance, differences)
     worst = int(np.argmin(cos))
     return {
         "texts": len(cos),
         "same_decisions": not mismatches,
         "decision_mismatches": mismatches,
+        "decision_differences": differences,
         "top_label_agreement": sum(top_same),
         "predicted_agreement": sum(pred_same),
         "cosine_to_fp32": checks,

@@ -8,7 +8,8 @@ instruction-count marks (on the host, without the plugin, they are harmless). Th
     python probe.py CONFIG.json OUT.json
 CONFIG: {"bundle": path or null, "backend": "onnx", "texts": [...], "repeats": 2, "region_text": "...",
          "label_prompts": {label: [prompt, ...]} (optional)}
-With "label_prompts" the output also has "label_rows": {label: row}, each row the prompts embedded one per call
+Per text it also has every label's probability in the bundle's default set, and that set's thresholds (to show
+how far from its threshold a decision that differs between CPUs was). With "label_prompts" the output also has "label_rows": {label: row}, each row the prompts embedded one per call
 and averaged as the export built the bundle's fp32 label rows (emolite.scoring.label_row).
 """
 
@@ -58,6 +59,7 @@ def main(config_path: str, out_path: str) -> int:
     texts = cfg["texts"]
     vectors = [clf.embed(t).tolist() for t in texts]
     preds = [clf.predict(t) for t in texts]
+    label_set = clf.bundle.label_set(clf.bundle.default_label_set)
     label_rows = {
         label: label_row(np.stack([clf.embed(p) for p in prompts])).tolist()
         for label, prompts in (cfg.get("label_prompts") or {}).items()
@@ -73,6 +75,8 @@ def main(config_path: str, out_path: str) -> int:
         "embeddings": vectors,
         "top_labels": [p.labels[0] for p in preds],
         "predicted": [p.predicted for p in preds],
+        "probabilities": [dict(zip(p.labels, p.scores)) for p in preds],
+        "thresholds": dict(zip(label_set.labels, label_set.thresholds.tolist())),
     }
     if label_rows:
         result["label_rows"] = label_rows

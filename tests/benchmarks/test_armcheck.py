@@ -90,6 +90,37 @@ def test_a_differing_decision_fails(recorded):
         armcheck.compare(reference, {**guest, "texts": ["x", "y", "z"]})
 
 
+def test_a_differing_decision_is_shown_against_its_threshold(recorded):
+    """With the runs' probabilities and thresholds, the verdict says how far from the boundary x86 was."""
+    reference, guest, _ = recorded
+    probs = [{"remorse": 0.3, "sadness": 0.2290}] * 3
+    thresholds = {"remorse": 0.25, "sadness": 0.2290}
+    x86 = {**reference, "probabilities": probs, "thresholds": thresholds}
+    x86["predicted"] = reference["predicted"][:2] + [["remorse", "sadness"]]
+    arm = {**guest, "probabilities": probs[:2] + [{"remorse": 0.31, "sadness": 0.228995}]}
+    arm["predicted"] = guest["predicted"][:2] + [["remorse"]]
+    result = armcheck.compare(x86, arm, fp32=reference["embeddings"])
+    (row,) = result["decision_differences"]
+    assert row["text"] == reference["texts"][2] and result["decision_mismatches"] == [row["text"]]
+    assert row["labels"] == [
+        {
+            "label": "sadness",
+            "decided_on": "x86",
+            "x86": 0.229,
+            "arm": 0.228995,
+            "threshold": 0.229,
+            "x86_margin": 0.0,
+        }
+    ]
+    assert result["passed"] is False
+    assert "sadness x86 0.22900 / ARM 0.22900, threshold 0.22900" in result["verdict"]
+    # a recording without probabilities still names the label
+    plain = armcheck.decision_differences(
+        reference, {**guest, "predicted": guest["predicted"][:2] + [["joy"]]}
+    )
+    assert plain[0]["labels"][0]["label"] == "joy" and "x86" not in plain[0]["labels"][0]
+
+
 def _unit(rows: np.ndarray) -> list:
     return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).tolist()
 
@@ -302,6 +333,8 @@ def test_probe_runs_on_the_host(tmp_path, backend):
     )
     out = json.loads((tmp_path / "o.json").read_text())
     assert out["texts"] == cfg["texts"] and len(out["embeddings"]) == 2 and len(out["embeddings"][0]) == 384
+    assert len(out["probabilities"]) == 2 and len(out["probabilities"][0]) == len(out["thresholds"]) == 28
+    assert all(0 < p < 1 for p in out["probabilities"][1].values())
     assert set(out["regions"]) == set(armcheck.REGIONS)
     # the int8 backend re-embeds the fp32 label rows closely: the reference is reproducible
     assert list(out["label_rows"]) == list(two)
