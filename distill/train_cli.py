@@ -122,11 +122,12 @@ def cmd_protocol(args: argparse.Namespace) -> int:
         name, sep, path = spec.partition("=")
         name, path = (name, path) if sep else (Path(spec).name or spec, spec)
         encoder = StudentEncoder.from_pretrained(path)
-        for weight in weights if path != "base" else [1.0]:
+        trained = bool(encoder.meta.get("training"))  # the base or any other sentence encoder: never trained here
+        for weight in weights if trained else [1.0]:
             mixed = encoder if weight == 1.0 else average_with_base(encoder, weight)
             unseen = None
             if fold_encoders is not None:  # the fold models get the same treatment as the model
-                if path == "base":  # never trained: the base encoder is its own fold model
+                if not trained:  # nothing was left out of it: it is its own fold model
                     folds = [TorchScorer(encoder, thresholds={}, calibration={})] * protocol.FOLDS
                 else:
                     folds = [TorchScorer(f if weight == 1.0 else average_with_base(f, weight), thresholds={},

@@ -1,17 +1,19 @@
 """The Android core's golden files must be what the Python SDK produces now (android_demo/tools/make_golden.py).
 
-Token ids, code-point hashes and the generated Java Unicode tables must match exactly; probabilities to 1e-6
-(BLAS summation order may differ between machines). Regenerate with
+Token ids, code-point hashes and the generated Java Unicode tables must match exactly; probabilities and the
+base64 float32 vectors to 1e-6 (numpy's and BLAS's summation order differs between CPUs, so a vector's last bits
+do too). Regenerate with
 `.venv/bin/python android_demo/tools/make_golden.py` when the bundle or the tokenizer changes.
 """
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
-import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,40 +27,20 @@ def _load_tool():
     return module
 
 
+TOOL_MODULE = _load_tool()
+drift = TOOL_MODULE.drift
+
+
 @pytest.fixture(scope="module")
 def regenerated(clf) -> dict[Path, str]:
-    return _load_tool().generate(clf=clf)
-
-
-def drift(committed: object, fresh: object, where: str = "") -> list[str]:
-    """Differences between two JSON values; floats may differ by 1e-6."""
-    if isinstance(committed, dict) and isinstance(fresh, dict):
-        if committed.keys() != fresh.keys():
-            return [f"{where}: keys {sorted(committed)} != {sorted(fresh)}"]
-        return [d for k in committed for d in drift(committed[k], fresh[k], f"{where}.{k}")]
-    if isinstance(committed, list) and isinstance(fresh, list):
-        if len(committed) != len(fresh):
-            return [f"{where}: {len(committed)} items != {len(fresh)}"]
-        return [d for i, (a, b) in enumerate(zip(committed, fresh)) for d in drift(a, b, f"{where}[{i}]")]
-    if isinstance(committed, float) or isinstance(fresh, float):
-        ok = isinstance(committed, (int, float)) and isinstance(fresh, (int, float))
-        return (
-            []
-            if ok and math.isclose(committed, fresh, abs_tol=1e-6)
-            else [f"{where}: {committed!r} != {fresh!r}"]
-        )
-    return [] if committed == fresh else [f"{where}: {committed!r:.80} != {fresh!r:.80}"]
+    return TOOL_MODULE.generate(clf=clf)
 
 
 def test_golden_files_match_the_sdk(regenerated):
     stale = []
     for path, text in regenerated.items():
         assert path.exists(), f"{path} is missing; run {TOOL.relative_to(REPO)}"
-        committed = path.read_text(encoding="utf-8")
-        if path.suffix == ".json":
-            differences = drift(json.loads(committed), json.loads(text))
-        else:
-            differences = [] if committed == text else ["text differs"]
+        differences = TOOL_MODULE.differences(path, path.read_text(encoding="utf-8"), text)
         if differences:
             stale.append(f"{path.relative_to(REPO)}: {differences[:3]}")
     assert not stale, (
@@ -84,3 +66,16 @@ def test_drift_detects_a_changed_id_and_score():
     assert drift(committed, {"cases": [{"ids": [101, 7593, 102], "scores": [0.25]}]})
     assert drift(committed, {"cases": [{"ids": [101, 7592, 102], "scores": [0.2501]}]})
     assert drift(committed, {"cases": [{"ids": [101, 7592, 102], "scores": [0.2500001]}]}) == []
+
+
+def test_drift_reads_vectors_as_floats_not_bytes():
+    def b64(values: list[float]) -> str:
+        return base64.b64encode(np.asarray(values, dtype="<f4").tobytes()).decode("ascii")
+
+    vector = [0.0625, -0.125, 0.3]
+    last_bit = np.nextafter(np.float32(0.3), np.float32(1.0))  # what another CPU's summation order gives
+    assert b64(vector) != b64([0.0625, -0.125, last_bit])
+    assert drift({"v": b64(vector)}, {"v": b64([0.0625, -0.125, last_bit])}) == []
+    assert drift({"v": b64(vector)}, {"v": b64([0.0625, -0.125, 0.301])})
+    assert drift({"v": b64(vector)}, {"v": b64(vector[:2])})
+    assert drift({"text": "abcd"}, {"text": "abce"})  # words are compared as words
