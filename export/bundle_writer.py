@@ -74,12 +74,26 @@ def write_vocab(checkpoint_dir: Path, target: Path) -> None:
     target.write_text("".join(t + "\n" for t in tokens), encoding="utf-8")
 
 
+def special_tokens(tokenizer_json: dict) -> dict[str, str]:
+    """The tokens the tokenizer puts around a text and pads with: [CLS]/[SEP]/[PAD] for BERT's
+    TemplateProcessing, <s>/</s>/<pad> for MPNet's RobertaProcessing."""
+    post = tokenizer_json.get("post_processor") or {}
+    if post.get("type") in ("BertProcessing", "RobertaProcessing"):
+        cls, sep = post["cls"][0], post["sep"][0]
+    else:
+        single = [step["SpecialToken"]["id"] for step in post.get("single", []) if "SpecialToken" in step]
+        cls, sep = (single[0], single[-1]) if len(single) == 2 else ("[CLS]", "[SEP]")
+    pad = (tokenizer_json.get("padding") or {}).get("pad_token", "[PAD]")
+    return {"cls_token": cls, "sep_token": sep, "pad_token": pad}
+
+
 def tokenizer_settings(tokenizer_json: dict, vocab: dict[str, int], max_length: int) -> dict[str, Any]:
     """Everything a non-Python client needs to reproduce the WordPiece tokenisation."""
     norm = tokenizer_json.get("normalizer") or {}
     model = tokenizer_json["model"]
     lowercase = bool(norm.get("lowercase", True))
     strip_accents = norm.get("strip_accents")
+    tokens = {"unk_token": model.get("unk_token", "[UNK]"), **special_tokens(tokenizer_json)}
     return {
         "file": "tokenizer.json",
         "vocab": "vocab.txt",
@@ -93,14 +107,8 @@ def tokenizer_settings(tokenizer_json: dict, vocab: dict[str, int], max_length: 
         "continuing_subword_prefix": model.get("continuing_subword_prefix", "##"),
         "max_input_chars_per_word": model.get("max_input_chars_per_word", 100),
         "max_seq_length": max_length,
-        "unk_token": model.get("unk_token", "[UNK]"),
-        "cls_token": "[CLS]",
-        "sep_token": "[SEP]",
-        "pad_token": "[PAD]",
-        "unk_id": vocab[model.get("unk_token", "[UNK]")],
-        "cls_id": vocab["[CLS]"],
-        "sep_id": vocab["[SEP]"],
-        "pad_id": vocab["[PAD]"],
+        **tokens,
+        **{name.replace("_token", "_id"): vocab[token] for name, token in tokens.items()},
     }
 
 

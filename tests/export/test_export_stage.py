@@ -178,3 +178,24 @@ def test_cli_refuses_unknown_formats_and_label_sets(tmp_path, capsys, option, va
     assert main(["export", "base", "--out", str(tmp_path / "b"), option, value]) == 2
     assert named in capsys.readouterr().err
     assert not (tmp_path / "b").exists()
+
+
+def test_special_tokens_come_from_the_tokenizers_own_post_processor(base_bundle, tmp_path):
+    """BERT's [CLS]/[SEP]/[PAD] from its template; a RoBERTa-style processor (all-mpnet-base-v2's) names its own."""
+    from tokenizers import Tokenizer, processors
+
+    from emolite.export.bundle_writer import tokenizer_settings
+
+    bert = json.loads((base_bundle / "tokenizer.json").read_text(encoding="utf-8"))
+    settings = tokenizer_settings(bert, bert["model"]["vocab"], 128)
+    assert (settings["cls_id"], settings["sep_id"], settings["pad_id"], settings["unk_id"]) == (101, 102, 0, 100)
+
+    tokenizer = Tokenizer.from_file(str(base_bundle / "tokenizer.json"))
+    tokenizer.post_processor = processors.RobertaProcessing(("[unused2]", 3), ("[unused0]", 1))
+    tokenizer.enable_padding(pad_id=2, pad_token="[unused1]")
+    tokenizer.save(str(tmp_path / "tokenizer.json"))
+    roberta = json.loads((tmp_path / "tokenizer.json").read_text(encoding="utf-8"))
+    settings = tokenizer_settings(roberta, roberta["model"]["vocab"], 128)
+    assert settings["cls_token"] == "[unused0]" and settings["sep_token"] == "[unused2]"
+    assert (settings["cls_id"], settings["sep_id"], settings["pad_id"]) == (1, 3, 2)
+    assert tokenizer.encode("ok").ids[0] == settings["cls_id"]
