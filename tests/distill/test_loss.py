@@ -109,6 +109,9 @@ def _worker(rank: int, world: int, port: int, queue) -> None:
     value = loss.sigmoid_loss(local_text, full, targets[t0:t1], torch.tensor(10.0), torch.tensor(-5.0))
     value.backward()
     queue.put((rank, float(value), local_text.grad.tolist(), local_desc.grad.tolist()))
+    # Both ranks reach teardown together: a rank that closes its gloo pairs while the other still uses them
+    # can abort the other ("terminate called without an active exception").
+    dist.barrier()
     dist.destroy_process_group()
 
 
