@@ -4,7 +4,11 @@ and Cortex-A76 (~Pi 5), against the same SDK on this x86 host.
 Verdict (`verdict`): passed when every backend the bundle has ran on x86 and on every emulated CPU (the
 guest loads the bundle and passes the SDK's own golden-vector check, else it fails at load) and, per CPU and
 backend,
-  (a) the SDK's decisions are x86's on every probe text: the same top label and the same decided label set;
+  (a) every label score of every probe text is within BOUNDARY_COSINE of x86's (in cosine units: logit gap /
+      the set's scale), and the SDK's decisions are x86's on every probe text (the same top label and the same
+      decided label set) except decisions x86 makes within BOUNDARY_COSINE of their boundary (a threshold, or
+      the runner-up for the top label): such a decision may change side by a move the first half allows, and
+      is listed in the verdict, not failed;
   (b) on every item of every fp32 reference, |cos(ARM, fp32) - cos(x86, fp32)| <= FP32_TOLERANCE (0.005).
 The fp32 references (`fp32_label_rows`, `fp32_embeddings`): the bundle's default label set, whose rows the
 export computed with the fp32 encoder (each row is the normalised mean of its prompts' fp32 embeddings; both
@@ -57,11 +61,23 @@ PLATFORMS = [f"manylinux_2_{n}_aarch64" for n in range(17, 37)] + ["manylinux201
 GUEST_PACKAGES = ("numpy", "tokenizers", "onnxruntime", "ai-edge-litert")
 IDENTICAL_COSINE = 0.999  # the golden-vector bar: "the same result as x86", reported, not gated
 FP32_TOLERANCE = 0.005  # the verdict: |cos(ARM, fp32) - cos(x86, fp32)| allowed per text and label row
+# The verdict's boundary band, in cosine units (a label's score is its cosine to the label row): every label
+# score of every probe text within this of x86's, so that a decision can change side only where x86's score is
+# within this of its boundary; those decisions are listed, not failed. Dynamic int8 rounds activations at run
+# time, and ARM's float kernels round a few of them differently: a rule of exact agreement on the 1,204
+# decisions of 43 texts x 28 labels is a rule on numeric noise at a threshold (it failed on a margin under
+# 0.0001). Measured on the shipped bundle (2026-12-03, VNNI x86 reference): the largest score gap 0.0085 of
+# 1,204 per CPU and backend; the band is about twice that, since another x86 reference CPU (AVX2-only and
+# VNNI int8 kernels differ) moves x86's side too. A wrong kernel moves scores by tenths. 0.02 is 0.22 logit
+# at the default set's scale (10.8), about 0.04 in probability near its thresholds.
+BOUNDARY_COSINE = 0.02
 VERDICT_RULE = (
-    "passed iff every backend ran on x86 and every emulated CPU and, per CPU and backend, (a) the SDK's "
-    "decisions (top label and decided label set) equal x86's on every probe text and (b) "
-    f"|cos(ARM, fp32) - cos(x86, fp32)| <= {FP32_TOLERANCE} on every item of every fp32 reference (the bundle's "
-    "fp32 label rows; the probe texts when the fp32 checkpoint is known); cosine to x86 is reported, not gated"
+    "passed iff every backend ran on x86 and every emulated CPU and, per CPU and backend, (a) every label score "
+    f"of every probe text within {BOUNDARY_COSINE} of x86's (in cosine units: logit gap / scale) and the SDK's "
+    "decisions (top label and decided label set) equal x86's on every probe text, except decisions x86 makes "
+    f"within {BOUNDARY_COSINE} of their boundary (listed), and (b) |cos(ARM, fp32) - cos(x86, fp32)| <= "
+    f"{FP32_TOLERANCE} on every item of every fp32 reference (the bundle's fp32 label rows; the probe texts when "
+    "the fp32 checkpoint is known); cosine to x86 is reported, not gated"
 )
 REGIONS = ("e2e", "model_L16", "model_L64")
 PROBE_PER_CATEGORY = 4
@@ -298,16 +314,31 @@ def cosines(a, b) -> np.ndarray:
     return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
 
 
-def decision_mismatches(reference: dict, guest: dict) -> list[str]:
-    """The probe texts whose decision differs from x86's: another top label or another decided label set."""
-    return [row["text"] for row in decision_differences(reference, guest)]
+def decision_mismatches(reference: dict, guest: dict, band: float = BOUNDARY_COSINE) -> list[str]:
+    """The probe texts whose decision differs from x86's (another top label or another decided label set)
+    other than at x86's boundary (`decision_differences`, `on_boundary`)."""
+    return [row["text"] for row in decision_differences(reference, guest, band) if not row["on_boundary"]]
 
 
-def decision_differences(reference: dict, guest: dict) -> list[dict]:
-    """Per differing probe text, what differs and how far from the boundary x86 was: the top labels, and each
+def _score(p: float, multi_label: bool) -> float:
+    """A probability back on its logit scale (sigmoid sets: the logit; softmax sets: the log, whose
+    differences are logit differences), so that a difference over the set's scale is a cosine difference."""
+    p = min(max(p, 1e-12), 1 - 1e-12)
+    return float(np.log(p / (1 - p)) if multi_label else np.log(p))
+
+
+def _scale(run: dict) -> float | None:
+    return run.get("logit_scale") if run.get("probabilities") else None
+
+
+def decision_differences(reference: dict, guest: dict, band: float = BOUNDARY_COSINE) -> list[dict]:
+    """Per differing probe text, what differs and how far from its boundary x86 was: the top labels, and each
     label decided on one side only with both sides' probabilities and its threshold (when the runs carry
-    them; older recordings do not). A gap of a few thousandths says the text sits on the boundary."""
+    them; older recordings do not). `x86_margin_cosine`: x86's distance to the boundary in cosine units
+    ((logit(p) - logit(threshold)) / scale; for the top label, the two labels' logit gap / scale). A row is
+    `on_boundary` when every difference is within `band` of it on x86 (only when the runs carry the scale)."""
     rows = []
+    scale, multi = _scale(reference), reference.get("multi_label", True)
     for i, text in enumerate(reference["texts"]):
         top_x, top_g = reference["top_labels"][i], guest["top_labels"][i]
         set_x, set_g = set(reference["predicted"][i]), set(guest["predicted"][i])
@@ -316,6 +347,7 @@ def decision_differences(reference: dict, guest: dict) -> list[dict]:
         row = {"text": text, "x86_top": top_x, "arm_top": top_g, "labels": []}
         probs = [run.get("probabilities") for run in (reference, guest)]
         thresholds = reference.get("thresholds") or {}
+        margins = []
         for label in sorted(set_x ^ set_g):
             entry = {"label": label, "decided_on": "x86" if label in set_x else "arm"}
             if all(probs) and label in thresholds:
@@ -326,17 +358,53 @@ def decision_differences(reference: dict, guest: dict) -> list[dict]:
                     "threshold": round(thresholds[label], 6),
                     "x86_margin": round(x86 - thresholds[label], 6),
                 }
+                if scale:
+                    margin = (_score(x86, True) - _score(thresholds[label], True)) / scale
+                    entry["x86_margin_cosine"] = round(margin, 6)
+            margins.append(entry.get("x86_margin_cosine"))
             row["labels"].append(entry)
-        if top_x != top_g and all(probs):
-            row["x86_top_gap"] = round(probs[0][i][top_x] - probs[0][i][top_g], 6)
+        if top_x != top_g:
+            if all(probs):
+                row["x86_top_gap"] = round(probs[0][i][top_x] - probs[0][i][top_g], 6)
+            if all(probs) and scale:
+                gap = (_score(probs[0][i][top_x], multi) - _score(probs[0][i][top_g], multi)) / scale
+                row["x86_top_gap_cosine"] = round(gap, 6)
+            margins.append(row.get("x86_top_gap_cosine"))
+        row["on_boundary"] = all(m is not None and abs(m) < band for m in margins)
         rows.append(row)
     return rows
+
+
+def score_gaps(reference: dict, guest: dict) -> dict | None:
+    """Every label score of every probe text, ARM against x86, in cosine units (logit gap / the set's scale;
+    the label rows are the bundle's, so this is the gap of the text's cosine to each label), and the largest
+    probability gap; None when the runs do not carry probabilities and the scale."""
+    scale, multi = _scale(reference), reference.get("multi_label", True)
+    if not scale or not guest.get("probabilities"):
+        return None
+    worst = (0.0, "", "")
+    largest_p = 0.0
+    for text, x86, arm in zip(reference["texts"], reference["probabilities"], guest["probabilities"]):
+        for label, p in x86.items():
+            gap = abs(_score(arm[label], multi) - _score(p, multi)) / scale
+            largest_p = max(largest_p, abs(arm[label] - p))
+            if gap > worst[0]:
+                worst = (gap, text, label)
+    items = len(reference["texts"]) * len(reference["probabilities"][0])
+    return {
+        "items": items,
+        "max_abs_gap": round(worst[0], 6),
+        "worst_text": worst[1],
+        "worst_label": worst[2],
+        "max_abs_probability_gap": round(largest_p, 6),
+    }
 
 
 def describe_difference(row: dict) -> str:
     """One line: the text and, per differing label, x86's and ARM's probability against the threshold."""
     parts = [
         f"{e['label']} x86 {e['x86']:.5f} / ARM {e['arm']:.5f}, threshold {e['threshold']:.5f}"
+        + (f" ({e['x86_margin_cosine']:+.5f} in cosine)" if "x86_margin_cosine" in e else "")
         if "x86" in e
         else f"{e['label']} decided on {e['decided_on']} only"
         for e in row["labels"]
@@ -371,10 +439,14 @@ def verdict(
     fp32_checks: dict[str, dict | None],
     tolerance: float = FP32_TOLERANCE,
     differences: list[dict] | None = None,
+    scores: dict | None = None,
+    band: float = BOUNDARY_COSINE,
 ) -> tuple[bool, str]:
     """(passed, why) of one CPU and backend.
 
-    Passed iff (a) no probe text has another decision than on x86 (`mismatches`, from `decision_mismatches`)
+    Passed iff (a) every label score is within `band` of x86's (`scores`, from `score_gaps`; not judged on
+    recordings without probabilities) and no probe text has another decision than on x86 except at x86's
+    boundary (`mismatches`, from `decision_mismatches`; `differences` lists all, those at the boundary too),
     and (b) on every item of every available fp32 reference (`fp32_checks`: name -> `fp32_gaps` result, None
     when that reference is unavailable) |cos(ARM, fp32) - cos(x86, fp32)| <= `tolerance`. With no fp32
     reference at all it fails: (b) cannot be judged.
@@ -385,8 +457,15 @@ def verdict(
     judges its F1 delta the same way). Cosine to x86 is not part of it: int8 rounding noise moves it without
     moving the result's distance to full precision.
     """
+    differences = differences or []
+    if scores is not None and scores["max_abs_gap"] > band:
+        return False, (
+            f"a label score differs from x86's by {scores['max_abs_gap']:.6f} > {band} in cosine units "
+            f"({scores['worst_label']!r} on {scores['worst_text']!r})"
+        )
     if mismatches:
-        first = describe_difference(differences[0]) if differences else repr(mismatches[0])
+        off = [row for row in differences if not row["on_boundary"]]
+        first = describe_difference(off[0]) if off else repr(mismatches[0])
         return False, f"decisions differ from x86 on {len(mismatches)} probe text(s), first: {first}"
     available = {name: check for name, check in fp32_checks.items() if check is not None}
     if not available:
@@ -404,14 +483,25 @@ def verdict(
         f"{check['items']} {name.replace('_', ' ')} (max gap {check['max_abs_gap']:.6f})"
         for name, check in available.items()
     )
-    return (
-        True,
-        f"same decisions as x86 on every probe text; cosine to fp32 within {tolerance} of x86's on {gaps}",
-    )
+    decisions = "same decisions as x86 on every probe text"
+    if differences:
+        listed = "; ".join(describe_difference(row) for row in differences)
+        decisions += f" but {len(differences)} within {band} of x86's boundary: {listed}"
+    if scores is not None:
+        decisions = (
+            f"label scores within {scores['max_abs_gap']:.6f} of x86's (cosine units, {scores['items']} "
+            f"scores; probability within {scores['max_abs_probability_gap']:.6f}); " + decisions
+        )
+    return True, f"{decisions}; cosine to fp32 within {tolerance} of x86's on {gaps}"
 
 
 def compare(
-    reference: dict, guest: dict, fp32=None, fp32_rows: dict | None = None, tolerance: float = FP32_TOLERANCE
+    reference: dict,
+    guest: dict,
+    fp32=None,
+    fp32_rows: dict | None = None,
+    tolerance: float = FP32_TOLERANCE,
+    band: float = BOUNDARY_COSINE,
 ) -> dict:
     """A guest run against the x86 run of the same backend: decisions, cosines, fp32 gaps and the verdict.
 
@@ -424,21 +514,24 @@ def compare(
     cos = cosines(reference["embeddings"], guest["embeddings"])
     top_same = [x == y for x, y in zip(reference["top_labels"], guest["top_labels"])]
     pred_same = [sorted(x) == sorted(y) for x, y in zip(reference["predicted"], guest["predicted"])]
-    mismatches = decision_mismatches(reference, guest)
+    differences = decision_differences(reference, guest, band)
+    mismatches = decision_mismatches(reference, guest, band)
+    scores = score_gaps(reference, guest)
     checks = {
         "probe_texts": None
         if fp32 is None
         else fp32_gaps(fp32, reference["embeddings"], guest["embeddings"], reference["texts"]),
         "label_rows": None if fp32_rows is None else _label_row_gaps(reference, guest, fp32_rows),
     }
-    differences = decision_differences(reference, guest)
-    passed, reason = verdict(mismatches, checks, tolerance, differences)
+    passed, reason = verdict(mismatches, checks, tolerance, differences, scores, band)
     worst = int(np.argmin(cos))
     return {
         "texts": len(cos),
         "same_decisions": not mismatches,
         "decision_mismatches": mismatches,
         "decision_differences": differences,
+        "on_boundary": sum(row["on_boundary"] for row in differences),
+        "label_scores": scores,
         "top_label_agreement": sum(top_same),
         "predicted_agreement": sum(pred_same),
         "cosine_to_fp32": checks,
@@ -447,7 +540,7 @@ def compare(
         "worst_text": reference["texts"][worst],
         "below_identical": int(np.sum(cos < IDENTICAL_COSINE)),
         "cosines": [round(float(c), 6) for c in cos],
-        "identical": bool(cos.min() >= IDENTICAL_COSINE and not mismatches),
+        "identical": bool(cos.min() >= IDENTICAL_COSINE and not differences),
         "below_identical_detail": _detail(reference, guest, cos, IDENTICAL_COSINE, fp32),
         "passed": passed,
         "verdict": reason,
@@ -503,16 +596,20 @@ def pi_estimate(cpu: str, counts: dict) -> list[dict] | None:
 def summarize(rows: list[dict]) -> str:
     """Markdown table of the check (one row per emulated CPU and backend), then the estimated Pi latency."""
     lines = [
-        "| CPU | backend | texts | same decisions as x86 | same top label | same predicted set "
+        "| CPU | backend | texts | max label-score gap to x86 (cosine) | same decisions as x86 "
+        "| of them at x86's boundary | same top label | same predicted set "
         "| max cos-to-fp32 gap, probe texts | max cos-to-fp32 gap, label rows | min cosine to x86 (reported) "
         "| identical to x86 | insns/inference e2e | model L=16 | model L=64 | import+load insns | passed |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         c, n = r["comparison"], r.get("instructions") or {}
         fp32 = c.get("cosine_to_fp32") or {}
+        scores = c.get("label_scores")
         lines.append(
-            f"| {r['cpu']} | {r['backend']} | {c['texts']} | {_yes(c['same_decisions'])} | "
+            f"| {r['cpu']} | {r['backend']} | {c['texts']} | "
+            f"{'-' if scores is None else format(scores['max_abs_gap'], '.6f')} | {_yes(c['same_decisions'])} | "
+            f"{c.get('on_boundary', 0)} | "
             f"{c['top_label_agreement']}/{c['texts']} | {c['predicted_agreement']}/{c['texts']} | "
             f"{_gap(fp32.get('probe_texts'))} | {_gap(fp32.get('label_rows'))} | {c['min_cosine']:.6f} | "
             f"{_yes(c['identical'])} | {_m(n.get('e2e'))} | {_m(n.get('model_L16'))} | {_m(n.get('model_L64'))} "
@@ -652,6 +749,7 @@ def run_check(
         "guest_packages": guest_requirements(),
         "verdict_rule": VERDICT_RULE,
         "fp32_tolerance": FP32_TOLERANCE,
+        "boundary_cosine": BOUNDARY_COSINE,
         "identical_cosine": IDENTICAL_COSINE,
         "fp32_reference": {
             "probe_texts": probe_source if fp32 is not None else None,

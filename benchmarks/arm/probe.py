@@ -9,7 +9,8 @@ instruction-count marks (on the host, without the plugin, they are harmless). Th
 CONFIG: {"bundle": path or null, "backend": "onnx", "texts": [...], "repeats": 2, "region_text": "...",
          "label_prompts": {label: [prompt, ...]} (optional)}
 Per text it also has every label's probability in the bundle's default set, and that set's thresholds (to show
-how far from its threshold a decision that differs between CPUs was). With "label_prompts" the output also has "label_rows": {label: row}, each row the prompts embedded one per call
+how far from its threshold a decision that differs between CPUs was), and the set's logit scale (to read
+logit gaps as cosine gaps). With "label_prompts" the output also has "label_rows": {label: row}, each row the prompts embedded one per call
 and averaged as the export built the bundle's fp32 label rows (emolite.scoring.label_row).
 """
 
@@ -77,6 +78,9 @@ def main(config_path: str, out_path: str) -> int:
         "predicted": [p.predicted for p in preds],
         "probabilities": [dict(zip(p.labels, p.scores)) for p in preds],
         "thresholds": dict(zip(label_set.labels, label_set.thresholds.tolist())),
+        # the scale turns a logit gap into a cosine gap: how far a score moved, or sat from its threshold
+        "logit_scale": float(clf.logit_scale if label_set.logit_scale is None else label_set.logit_scale),
+        "multi_label": label_set.multi_label,
     }
     if label_rows:
         result["label_rows"] = label_rows

@@ -112,13 +112,89 @@ def test_a_differing_decision_is_shown_against_its_threshold(recorded):
             "x86_margin": 0.0,
         }
     ]
-    assert result["passed"] is False
+    assert result["passed"] is False and row["on_boundary"] is False  # no scale recorded: no band
+    assert result["label_scores"] is None
     assert "sadness x86 0.22900 / ARM 0.22900, threshold 0.22900" in result["verdict"]
     # a recording without probabilities still names the label
     plain = armcheck.decision_differences(
         reference, {**guest, "predicted": guest["predicted"][:2] + [["joy"]]}
     )
     assert plain[0]["labels"][0]["label"] == "joy" and "x86" not in plain[0]["labels"][0]
+
+
+def _scored(run: dict, probs: list[dict], predicted: list[list[str]], top: list[str] | None = None) -> dict:
+    """A run with per-text probabilities of a two-label multi-label set at scale 10 (thresholds 0.3)."""
+    return {
+        **run,
+        "probabilities": probs,
+        "predicted": predicted,
+        "top_labels": top or [max(p, key=p.get) for p in probs],
+        "thresholds": {"joy": 0.3, "sadness": 0.3},
+        "logit_scale": 10.0,
+        "multi_label": True,
+    }
+
+
+def _p(cosine_offset: float, threshold: float = 0.3, scale: float = 10.0) -> float:
+    """The probability `cosine_offset` (cosine units) above `threshold` at `scale`."""
+    return float(1 / (1 + np.exp(-(np.log(threshold / (1 - threshold)) + scale * cosine_offset))))
+
+
+def test_a_decision_at_x86s_boundary_is_listed_not_failed(recorded):
+    """Sadness sits 0.004 (cosine units) over its threshold on x86 and 0.002 under it on ARM: the score moved
+    0.006, inside the band, so the changed decision is listed in the verdict and does not fail it; at 0.015
+    over the threshold the same change fails, and so does a score that moved more than the band."""
+    reference, guest, _ = recorded
+    fp32, texts = reference["embeddings"], reference["texts"]
+    keep = [{"joy": 0.9, "sadness": 0.1}] * 2
+    x86 = _scored(
+        reference, keep + [{"joy": 0.9, "sadness": _p(0.004)}], [["joy"]] * 2 + [["joy", "sadness"]]
+    )
+    arm = _scored(guest, keep + [{"joy": 0.9, "sadness": _p(-0.002)}], [["joy"]] * 3)
+    near = armcheck.compare(x86, arm, fp32=fp32)
+    (row,) = near["decision_differences"]
+    assert row["on_boundary"] is True and row["labels"][0]["x86_margin_cosine"] == pytest.approx(
+        0.004, abs=1e-6
+    )
+    assert near["decision_mismatches"] == [] and near["on_boundary"] == 1 and near["identical"] is False
+    assert near["label_scores"]["max_abs_gap"] == pytest.approx(0.006, abs=1e-6)
+    assert near["label_scores"]["worst_text"] == texts[2] and near["label_scores"]["worst_label"] == "sadness"
+    assert (
+        near["passed"] is True and f"1 within {armcheck.BOUNDARY_COSINE} of x86's boundary" in near["verdict"]
+    )
+    assert "sadness x86 0.30" in near["verdict"]
+
+    band = armcheck.BOUNDARY_COSINE
+    x86_far = _scored(x86, keep + [{"joy": 0.9, "sadness": _p(band + 0.005)}], x86["predicted"])
+    arm_far = _scored(
+        arm, keep + [{"joy": 0.9, "sadness": _p(band - 0.002)}], x86["predicted"][:2] + [["joy"]]
+    )
+    far = armcheck.compare(x86_far, arm_far, fp32=fp32)
+    assert far["decision_mismatches"] == [texts[2]] and far["passed"] is False
+    assert "decisions differ from x86 on 1 probe text" in far["verdict"]
+
+    moved = _scored(arm, keep + [{"joy": 0.9, "sadness": _p(0.004 - band - 0.001)}], arm["predicted"])
+    result = armcheck.compare(x86, moved, fp32=fp32)
+    assert result["passed"] is False and "a label score differs from x86's by" in result["verdict"]
+    assert armcheck.compare(x86, moved, fp32=fp32, band=2 * band)["passed"] is True
+
+
+def test_a_top_label_change_at_a_near_tie_is_listed(recorded):
+    """The top label changes between two labels 0.003 apart (cosine units) on x86: a near tie, listed; the
+    same change between labels 0.05 apart fails (it also moves a score beyond the band)."""
+    reference, guest, _ = recorded
+    fp32 = reference["embeddings"]
+    keep = [{"joy": 0.9, "sadness": 0.1}] * 2
+    tie = {"joy": _p(0.103), "sadness": _p(0.1)}
+    x86 = _scored(reference, keep + [tie], [["joy"]] * 2 + [["joy", "sadness"]])
+    arm = _scored(guest, keep + [{"joy": _p(0.1), "sadness": _p(0.102)}], x86["predicted"])
+    near = armcheck.compare(x86, arm, fp32=fp32)
+    (row,) = near["decision_differences"]
+    assert (row["x86_top"], row["arm_top"]) == ("joy", "sadness")
+    assert row["x86_top_gap_cosine"] == pytest.approx(0.003, abs=1e-6) and row["on_boundary"] is True
+    assert near["passed"] is True and "top label x86 'joy' vs ARM 'sadness'" in near["verdict"]
+    apart = _scored(x86, keep + [{"joy": _p(0.15), "sadness": _p(0.1)}], x86["predicted"])
+    assert armcheck.compare(apart, arm, fp32=fp32)["passed"] is False
 
 
 def _unit(rows: np.ndarray) -> list:
@@ -283,10 +359,10 @@ def test_summary_table(recorded):
     table = armcheck.summarize([row])
     header, rule, body, *estimate = table.splitlines()
     assert body.startswith(
-        "| cortex-a76 | onnx | 3 | yes | 3/3 | 3/3 | 0.002620 (3) | - | 0.997380 | no | 30 M |"
+        "| cortex-a76 | onnx | 3 | - | yes | 0 | 3/3 | 3/3 | 0.002620 (3) | - | 0.997380 | no | 30 M |"
     )
     assert body.endswith("| yes |")
-    assert header.count("|") == rule.count("|") == body.count("|") == 16
+    assert header.count("|") == rule.count("|") == body.count("|") == 18
     assert "estimate, not a measurement" in estimate[1] and "IPC" in estimate[1]
     pi5 = estimate[-1]
     assert pi5.startswith("| Raspberry Pi 5 | cortex-a76 | 2.4 GHz | 1.64 | onnx | ~")
@@ -336,6 +412,11 @@ def test_probe_runs_on_the_host(tmp_path, backend):
     assert len(out["probabilities"]) == 2 and len(out["probabilities"][0]) == len(out["thresholds"]) == 28
     assert all(0 < p < 1 for p in out["probabilities"][1].values())
     assert set(out["regions"]) == set(armcheck.REGIONS)
+    # the set's scale, so that logit gaps read as cosine gaps: the run compared with itself moves nothing
+    manifest = json.loads((armcheck.REPO / "sdk/bundles/default/manifest.json").read_text())
+    default_set = manifest["label_sets"][manifest["default_label_set"]]
+    assert out["logit_scale"] == pytest.approx(default_set["logit_scale"]) and out["multi_label"] is True
+    assert armcheck.score_gaps(out, out)["max_abs_gap"] == 0.0
     # the int8 backend re-embeds the fp32 label rows closely: the reference is reproducible
     assert list(out["label_rows"]) == list(two)
     cos = armcheck.cosines([rows[label] for label in two], list(out["label_rows"].values()))
