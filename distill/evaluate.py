@@ -20,7 +20,8 @@ import numpy as np
 from emolite import datasets, scoring
 from emolite.catalog import GOEMOTIONS_GROUPS
 
-from .metrics import macro_f1, micro_f1, pearson, single_label_scores
+from .calibrate import per_label
+from .metrics import macro_ap, macro_f1, micro_f1, pearson, single_label_scores
 from .scoring import BundleScorer, LabelView, Scorer, TorchScorer
 
 log = logging.getLogger(__name__)
@@ -78,14 +79,22 @@ def score_set(scorer: Scorer, eval_set: datasets.EvalSet, emb: np.ndarray) -> di
         return {"pearson_r": round(pearson(emb @ view.embeddings[column], eval_set.gold), 4)}
     probs = view.probabilities(emb, scorer.logit_scale, scorer.logit_bias)
     if eval_set.kind == "single":
-        return {k: round(v, 4) for k, v in single_label_scores(probs.argmax(1), eval_set.gold, len(view.labels)).items()}
+        scores = single_label_scores(probs.argmax(1), eval_set.gold, len(view.labels))
+        one_hot = np.eye(len(view.labels), dtype=bool)[eval_set.gold]
+        scores["macro_ap"] = macro_ap(probs, one_hot)  # threshold-free: the ranking alone
+        return {k: round(v, 4) for k, v in scores.items()}
     pred = view.decide(probs)
     top1 = scoring.decide(probs, view.thresholds, multi_label=False)  # the top label alone
+    # each label's best threshold on these very gold labels, as calibration fits them on teacher labels
+    fitted = per_label(probs, eval_set.gold, fallback=0.5, min_support=1, shrink=0.0)
     return {
         "macro_f1": round(macro_f1(pred, eval_set.gold), 4),
         "micro_f1": round(micro_f1(pred, eval_set.gold), 4),
         "top1_macro_f1": round(macro_f1(top1, eval_set.gold), 4),
         "labels_per_text": round(float(pred.sum(1).mean()), 3),
+        # threshold-free, and the bound of any thresholds: what a miss is made of (reported, never chosen on)
+        "macro_ap": round(macro_ap(probs, eval_set.gold), 4),
+        "test_fitted_macro_f1": round(macro_f1(scoring.decide(probs, fitted, True), eval_set.gold), 4),
     }
 
 
@@ -152,7 +161,9 @@ def gpt4_anchor(root: Path, sets: Sequence[datasets.EvalSet]) -> dict[str, dict[
     return out
 
 
-def adapted_scores(scorer: Scorer, sets: Sequence[datasets.EvalSet], root: Path) -> dict[str, dict[str, float]]:
+def adapted_scores(
+    scorer: Scorer, sets: Sequence[datasets.EvalSet], root: Path
+) -> dict[str, dict[str, float]]:
     """Scores after label-free prior adaptation (the SDK's `Classifier.adapt` rule, emolite.scoring): each
     set's label priors are estimated from unlabelled texts of its own train split, then its test is scored."""
     out = {}
@@ -163,7 +174,9 @@ def adapted_scores(scorer: Scorer, sets: Sequence[datasets.EvalSet], root: Path)
         view = aligned_view(scorer, eval_set)
         scale = scorer.logit_scale if view.scale is None else view.scale
         bias = scorer.logit_bias if view.bias is None else view.bias
-        offsets = scoring.prior_offsets(view.probabilities(scorer.embed(domain), scorer.logit_scale, scorer.logit_bias))
+        offsets = scoring.prior_offsets(
+            view.probabilities(scorer.embed(domain), scorer.logit_scale, scorer.logit_bias)
+        )
         adapted = replace(view, scale=scale, bias=(np.asarray(bias, np.float32) + offsets).astype(np.float32))
         out[eval_set.name] = score_set(_Fixed(scorer, adapted), eval_set, scorer.embed(eval_set.texts))
         log.info("%s adapted: %s", eval_set.name, out[eval_set.name])
@@ -181,7 +194,11 @@ class _Fixed:
 
 
 def run(
-    models: Sequence[str], data_dir: Path | None = None, limit: int = 0, anchor: bool = True, adapt: bool = False
+    models: Sequence[str],
+    data_dir: Path | None = None,
+    limit: int = 0,
+    anchor: bool = True,
+    adapt: bool = False,
 ) -> dict[str, Any]:
     """Evaluate every model (see open_scorer) on every set; returns the JSON report. With `adapt`, each
     model also gets a row scored after label-free prior adaptation on its sets' unlabelled train texts."""
@@ -212,20 +229,57 @@ def run(
     return report
 
 
+# What a decision miss is made of, per set: macro-F1 at the model's own decisions, the same with each label
+# at its best threshold on the test labels themselves (an upper bound, fitted on what it scores: it explains
+# a miss, it is never a result or a choice), and threshold-free macro-AP.
+BOUNDS = (
+    ("goemotions-28", "GoEmotions-28"),
+    ("goemotions-ekman-7", "Ekman-7"),
+    ("goemotions-sentiment-4", "Sentiment-4"),
+    ("semeval-ec-11", "SemEval E-c 11"),
+    ("carer-6", "CARER-6"),
+)
+BOUND_METRICS = (
+    ("macro_f1", "F1"),
+    ("test_fitted_macro_f1", "F1 at test-fitted thresholds"),
+    ("macro_ap", "AP"),
+)
+
+
 def markdown(report: dict[str, Any]) -> str:
-    """The summary table: one row per model, one column per headline metric."""
-    head = ["model", "kind", *(c[2] for c in COLUMNS), "human labels in model"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for name, entry in report["models"].items():
-        cells = [name, entry["kind"]]
-        for dataset, metric, _ in COLUMNS:
-            value = entry["scores"].get(dataset, {}).get(metric)
-            cells.append("" if value is None else f"{value:.3f}")
-        cells.append("yes" if entry.get("human_labels_used") else "no")
-        lines.append("| " + " | ".join(cells) + " |")
+    """The summary table (one row per model, one column per headline metric), then the bounds table."""
+    bounds = [(d, m, f"{title} {label}") for d, title in BOUNDS for m, label in BOUND_METRICS]
     limit = report.get("limit")
     note = f"\nFirst {limit} rows of each set only.\n" if limit else "\n"
-    return "\n".join(lines) + "\n" + note
+    return (
+        "\n".join(_table(report, COLUMNS, details=True))
+        + "\n\nMacro-F1 at the model's decisions, at each label's best threshold on the test labels themselves "
+        "(an upper bound fitted on what it scores: it says whether a miss is the thresholds or the ranking; "
+        "never a result or a choice), and threshold-free macro-AP:\n\n"
+        + "\n".join(_table(report, bounds, skip_empty=True))
+        + "\n"
+        + note
+    )
+
+
+def _table(report: dict[str, Any], columns: Sequence[tuple], details: bool = False, skip_empty: bool = False):
+    """Markdown lines, one row per model; `columns` as COLUMNS. `details` adds the kind and the human-label
+    flag; `skip_empty` drops models without any of the columns' values (the teacher's labels have no AP)."""
+    head = ["model", *(["kind"] if details else []), *(c[2] for c in columns)]
+    head += ["human labels in model"] if details else []
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, entry in report["models"].items():
+        values = [entry["scores"].get(dataset, {}).get(metric) for dataset, metric, _ in columns]
+        if skip_empty and all(v is None for v in values):
+            continue
+        cells = [
+            name,
+            *([entry["kind"]] if details else []),
+            *("" if v is None else f"{v:.3f}" for v in values),
+        ]
+        cells += ["yes" if entry.get("human_labels_used") else "no"] if details else []
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
 
 def write(report: dict[str, Any], out: Path) -> tuple[Path, Path]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -64,6 +66,13 @@ def test_evaluate_cli_on_a_slice_with_the_base_encoder(tmp_path, shared_data, de
     assert code == 0
     table = (tmp_path / "eval.md").read_text()
     assert "| bundle |" in table and "GPT-4 (teacher) labels" in table and "human labels in model" in table
+    # the bounds table: threshold-free AP and test-fitted thresholds
+    scores = json.loads((tmp_path / "eval.json").read_text())["models"]["bundle"]["scores"]
+    for name in ("goemotions-28", "semeval-ec-11"):
+        assert 0 < scores[name]["macro_ap"] <= 1 and scores[name]["test_fitted_macro_f1"] > 0
+    assert 0 < scores["carer-6"]["macro_ap"] <= 1
+    bounds = table.split("threshold-free macro-AP:")[1]
+    assert "SemEval E-c 11 F1 at test-fitted thresholds" in bounds and "| bundle |" in bounds
 
 
 def test_calibration_projects_teacher_labels_and_finds_separating_thresholds():
